@@ -1,0 +1,233 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/netyard/netyard/sdk"
+	pb "github.com/netyard/netyard/shared/proto/netyard/v1"
+)
+
+// HostProtocols are the wire protocol versions this host speaks.
+var HostProtocols = []int{sdk.ProtocolVersion}
+
+// process is one running plugin binary.
+type process struct {
+	plugin string
+	client *plugin.Client
+	rpc    pb.PluginServiceClient
+	pid    int
+
+	// Guarded by the pool's mutex.
+	ready     chan struct{} // closed when the launch finished (err says how)
+	err       error
+	sessions  int // open sessions
+	assigned  int // sessions ever assigned (max_uses)
+	idleSince time.Time
+	dead      bool
+	deadWhy   string
+
+	killOnce sync.Once
+}
+
+// launch starts a plugin binary, checks it and returns it ready to serve.
+// Nothing is pooled here; see pool.
+func (h *Host) launch(ctx context.Context, m *sdk.Manifest) (*process, error) {
+	if err := h.reg.CheckBinary(m); err != nil {
+		return nil, err
+	}
+	versions := map[int]plugin.PluginSet{}
+	for _, v := range m.Protocol {
+		if slices.Contains(HostProtocols, v) {
+			versions[v] = plugin.PluginSet{sdk.PluginSetName: &sdk.GRPCPlugin{}}
+		}
+	}
+	if len(versions) == 0 {
+		return nil, &RegistrationError{Plugin: m.Name, File: m.Path, Field: "protocol",
+			Reason: fmt.Sprintf("the manifest lists protocol versions %v; this host speaks %v: upgrade the plugin or the host", m.Protocol, HostProtocols)}
+	}
+
+	cmd := exec.Command(m.CommandPath())
+	cmd.Dir = filepath.Dir(m.Path)
+	cmd.Env = append(cmd.Env,
+		sdk.EnvHostPID+"="+strconv.Itoa(os.Getpid()),
+		sdk.EnvLogLevel+"="+strings.ToLower(h.log.GetLevel().String()))
+	if pc, ok := h.cfg.Plugins[m.Name]; ok {
+		cmd.Env = append(cmd.Env, pc.Env...)
+	}
+	// Its own process group, so that killing it also kills what it spawned
+	// (go-plugin's Kill reaches the direct child only).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+
+	start := h.cfg.StartTimeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < start {
+		start = max(time.Until(dl), time.Millisecond)
+	}
+	cc := &plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: versions,
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Logger:           h.log.Named(m.Name),
+		StartTimeout:     start,
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(h.cfg.MaxMessageSize), grpc.MaxCallSendMsgSize(h.cfg.MaxMessageSize))},
+	}
+	var tlsPipe *os.File
+	switch h.cfg.TLS {
+	case "off":
+	case "auto":
+		cc.AutoMTLS = true
+	default:
+		mat, err := h.tls.material()
+		if err != nil {
+			return nil, &CreationError{Plugin: m.Name, Reason: "cannot prepare TLS for the plugin", base: base{Cause: err}}
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, &CreationError{Plugin: m.Name, Reason: "cannot prepare TLS for the plugin", Retryable: true, base: base{Cause: err}}
+		}
+		_, werr := w.Write(mat)
+		w.Close()
+		if werr != nil {
+			r.Close()
+			return nil, &CreationError{Plugin: m.Name, Reason: "cannot hand TLS material to the plugin", base: base{Cause: werr}}
+		}
+		tlsPipe = r
+		cmd.ExtraFiles = []*os.File{r}
+		cmd.Env = append(cmd.Env, sdk.EnvTLSFD+"=3")
+		cc.TLSConfig = h.tls.client.Clone()
+	}
+
+	client := plugin.NewClient(cc)
+	p := &process{plugin: m.Name, client: client, ready: make(chan struct{})}
+	rpcClient, err := client.Client()
+	if tlsPipe != nil {
+		tlsPipe.Close()
+	}
+	if rc := client.ReattachConfig(); rc != nil {
+		p.pid = rc.Pid
+	}
+	if err != nil {
+		p.kill()
+		return nil, h.startError(m, err)
+	}
+	raw, err := rpcClient.Dispense(sdk.PluginSetName)
+	if err != nil {
+		p.kill()
+		return nil, &CreationError{Plugin: m.Name, Reason: "plugin does not serve the netyard connection service", base: base{Cause: err}}
+	}
+	p.rpc = raw.(pb.PluginServiceClient)
+
+	dctx, cancel := context.WithTimeout(ctx, h.cfg.StartTimeout)
+	defer cancel()
+	desc, err := p.rpc.Describe(dctx, &pb.DescribeRequest{})
+	if err != nil {
+		p.kill()
+		return nil, &CreationError{Plugin: m.Name, Reason: "plugin did not answer Describe", Retryable: true, base: base{Cause: err}}
+	}
+	if err := checkDescription(m, sdk.DescriptionFromProto(desc)); err != nil {
+		p.kill()
+		return nil, err
+	}
+	h.log.Debug("plugin started", "plugin", m.Name, "pid", p.pid, "protocol", client.NegotiatedVersion())
+	return p, nil
+}
+
+// startError explains a failed launch or handshake.
+func (h *Host) startError(m *sdk.Manifest, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Incompatible API version"):
+		return &RegistrationError{Plugin: m.Name, File: m.Path, Field: "protocol",
+			Reason: fmt.Sprintf("the binary speaks another wire protocol than the host (%v) and its manifest (%v): %s", HostProtocols, m.Protocol, msg)}
+	case strings.Contains(msg, "Unrecognized remote plugin message"):
+		return &CreationError{Plugin: m.Name, base: base{Cause: err},
+			Reason: "the plugin wrote to stdout before the go-plugin handshake line (plugins must log through the SDK's logger on stderr, and print nothing before sdk.Serve)"}
+	case strings.Contains(msg, "timeout while waiting for plugin to start"):
+		return &CreationError{Plugin: m.Name, base: base{Cause: err}, Retryable: true,
+			Reason: fmt.Sprintf("the plugin did not complete the handshake within %s (start timeout)", h.cfg.StartTimeout)}
+	case strings.Contains(msg, "exited before we could connect"), strings.Contains(msg, "plugin exited"):
+		return &CreationError{Plugin: m.Name, base: base{Cause: err},
+			Reason: "the plugin exited during start-up; its stderr is in the host log"}
+	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
+		return &RegistrationError{Plugin: m.Name, File: m.Path, Field: "sha256", Reason: "binary checksum does not match", base: base{Cause: err}}
+	}
+	return &CreationError{Plugin: m.Name, Reason: "plugin failed to start", base: base{Cause: err}}
+}
+
+// checkDescription compares what the binary says about itself with its
+// manifest: name, version and every provides entry.
+func checkDescription(m *sdk.Manifest, d sdk.Description) error {
+	bad := func(field, reason string) error {
+		return &RegistrationError{Plugin: m.Name, File: m.Path, Field: field,
+			Reason: "the binary contradicts its manifest: " + reason}
+	}
+	if d.Name != m.Name {
+		return bad("name", fmt.Sprintf("binary reports name %q, manifest says %q", d.Name, m.Name))
+	}
+	if d.Version != m.Version {
+		return bad("version", fmt.Sprintf("binary reports version %q, manifest says %q", d.Version, m.Version))
+	}
+	got := map[string]sdk.Provide{}
+	for _, p := range d.Provides {
+		got[p.Type+"/"+p.Library] = p
+	}
+	for i, e := range m.Provides {
+		key := e.Type + "/" + e.Library
+		p, ok := got[key]
+		if !ok {
+			return bad(fmt.Sprintf("provides[%d]", i), fmt.Sprintf("binary does not serve %s (it serves %v)", key, slices.Sorted(maps.Keys(got))))
+		}
+		delete(got, key)
+		if !sameSet(p.Capabilities, e.Capabilities) {
+			return bad(fmt.Sprintf("provides[%d].capabilities", i), fmt.Sprintf("binary reports %v for %s, manifest says %v", p.Capabilities, key, e.Capabilities))
+		}
+		if !sameSet(p.Platforms, e.Platforms) {
+			return bad(fmt.Sprintf("provides[%d].platforms", i), fmt.Sprintf("binary reports %v for %s, manifest says %v", p.Platforms, key, e.Platforms))
+		}
+	}
+	if len(got) > 0 {
+		return bad("provides", fmt.Sprintf("binary also serves %v, which the manifest does not list", slices.Sorted(maps.Keys(got))))
+	}
+	return nil
+}
+
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y))
+}
+
+// kill stops the process and everything it spawned. A process that may be
+// hung gets no graceful shutdown: its whole group is SIGKILLed first.
+func (p *process) kill() { p.stop(false) }
+
+func (p *process) killNow() { p.stop(true) }
+
+func (p *process) stop(now bool) {
+	p.killOnce.Do(func() {
+		if now && p.pid > 0 {
+			_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+		}
+		p.client.Kill()
+		if p.pid > 0 {
+			_ = syscall.Kill(-p.pid, syscall.SIGKILL) // grandchildren (go-plugin #136)
+		}
+	})
+}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package sdk
+
+func becomeSubreaper() {}
+
+func killChildren() {}
