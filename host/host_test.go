@@ -343,6 +343,56 @@ func TestHungPluginKilledAtDeadline(t *testing.T) {
 	_ = hungPID
 }
 
+// TestStoppedProcessReplaced: a plugin process that stops answering
+// altogether (SIGSTOP) is killed at the call's deadline, its callers get a
+// State error, and the next open gets a new process; sessions in other
+// processes are unaffected.
+func TestStoppedProcessReplaced(t *testing.T) {
+	h, _ := newHost(t, testenv.PluginDir(t, "testplugin"), func(c *host.Config) {
+		c.Plugins = map[string]host.PluginConfig{"testplugin": {Sessions: sdk.SessionPolicy{PerProcess: 1}}}
+	})
+	ctx := context.Background()
+	other, err := h.Open(ctx, device("other", nil), testReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	c, err := h.Open(ctx, device("victim", nil), testReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pid := c.Plugin().PID
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.CLI().SendCommand(cctx, "show version")
+	var se *host.StateError
+	if !errors.As(err, &se) || se.State != host.StatePluginDied {
+		t.Fatalf("stopped plugin: want State plugin died, got %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("took %s to give up on a stopped plugin", d)
+	}
+	if !testenv.WaitPIDsGone(t, []int{pid}, 3*time.Second) {
+		t.Fatalf("stopped plugin %d was not killed", pid)
+	}
+	if _, err := other.CLI().SendCommand(ctx, "show version"); err != nil {
+		t.Fatalf("other process affected: %v", err)
+	}
+	c2, err := h.Open(ctx, device("next", nil), testReq)
+	if err != nil {
+		t.Fatalf("open after replacement: %v", err)
+	}
+	defer c2.Close()
+	if c2.Plugin().PID == pid {
+		t.Fatal("new session went to the killed process")
+	}
+}
+
 func TestProcessFaults(t *testing.T) {
 	cases := []struct {
 		mode     string
@@ -373,16 +423,36 @@ func TestProcessFaults(t *testing.T) {
 func TestChecksumMismatch(t *testing.T) {
 	dir := testenv.PluginDir(t, "testplugin")
 	testenv.EditManifest(t, dir, "testplugin", func(m *sdk.Manifest) { m.SHA256 = strings.Repeat("ab", 32) })
-	h, err := host.New(host.Config{PluginDirs: []string{dir}, SkipBadPlugins: true})
-	if err == nil {
-		defer h.Close()
-		_, err = h.Open(context.Background(), device("r1", nil), testReq)
+	_, err := host.New(host.Config{PluginDirs: []string{dir}})
+	var re *host.RegistrationError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "sha256") {
+		t.Fatalf("checksum mismatch at discovery: want a registration error about sha256, got %v", err)
 	}
-	if k := host.Kind(err); k != "registration" && k != "plugin_not_found" {
-		t.Fatalf("checksum mismatch: want a registration error, got %v", err)
+}
+
+// TestBinaryReplacedAfterDiscovery: the checksum is checked again before
+// every launch, so a binary swapped after New is refused.
+func TestBinaryReplacedAfterDiscovery(t *testing.T) {
+	dir := testenv.PluginDir(t, "testplugin")
+	binary := filepath.Join(dir, "testplugin", "testplugin")
+	sum := testenv.FileSHA256(t, binary)
+	testenv.EditManifest(t, dir, "testplugin", func(m *sdk.Manifest) { m.SHA256 = sum })
+	h, _ := newHost(t, dir, nil)
+	data, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(err.Error(), "sha256") && !strings.Contains(err.Error(), "checksum") {
-		t.Fatalf("error does not say checksum: %v", err)
+	os.Remove(binary)
+	if err := os.WriteFile(binary, append(data, 0), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.Open(context.Background(), device("r1", nil), testReq)
+	var re *host.RegistrationError
+	if !errors.As(err, &re) || re.Field != "sha256" {
+		t.Fatalf("replaced binary: want a registration error on sha256, got %v", err)
+	}
+	if len(testenv.PluginPIDs(t, binary)) != 0 {
+		t.Fatal("a replaced binary was started")
 	}
 }
 

@@ -113,6 +113,8 @@ func (h *Host) launch(ctx context.Context, m *sdk.Manifest) (*process, error) {
 		cc.TLSConfig = h.tls.client.Clone()
 	}
 
+	tail := &tailBuffer{max: 2048}
+	cc.Stderr = tail
 	client := plugin.NewClient(cc)
 	p := &process{plugin: m.Name, client: client, ready: make(chan struct{})}
 	rpcClient, err := client.Client()
@@ -124,7 +126,7 @@ func (h *Host) launch(ctx context.Context, m *sdk.Manifest) (*process, error) {
 	}
 	if err != nil {
 		p.kill()
-		return nil, h.startError(m, err)
+		return nil, h.startError(m, err, tail.String())
 	}
 	raw, err := rpcClient.Dispense(sdk.PluginSetName)
 	if err != nil {
@@ -148,26 +150,64 @@ func (h *Host) launch(ctx context.Context, m *sdk.Manifest) (*process, error) {
 	return p, nil
 }
 
-// startError explains a failed launch or handshake.
-func (h *Host) startError(m *sdk.Manifest, err error) error {
+// startError explains a failed launch or handshake; stderr is the end of
+// what the plugin wrote there, which usually says why.
+func (h *Host) startError(m *sdk.Manifest, err error, stderr string) error {
 	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "Incompatible API version"):
-		return &RegistrationError{Plugin: m.Name, File: m.Path, Field: "protocol",
-			Reason: fmt.Sprintf("the binary speaks another wire protocol than the host (%v) and its manifest (%v): %s", HostProtocols, m.Protocol, msg)}
-	case strings.Contains(msg, "Unrecognized remote plugin message"):
-		return &CreationError{Plugin: m.Name, base: base{Cause: err},
-			Reason: "the plugin wrote to stdout before the go-plugin handshake line (plugins must log through the SDK's logger on stderr, and print nothing before sdk.Serve)"}
-	case strings.Contains(msg, "timeout while waiting for plugin to start"):
-		return &CreationError{Plugin: m.Name, base: base{Cause: err}, Retryable: true,
-			Reason: fmt.Sprintf("the plugin did not complete the handshake within %s (start timeout)", h.cfg.StartTimeout)}
-	case strings.Contains(msg, "exited before we could connect"), strings.Contains(msg, "plugin exited"):
-		return &CreationError{Plugin: m.Name, base: base{Cause: err},
-			Reason: "the plugin exited during start-up; its stderr is in the host log"}
-	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
-		return &RegistrationError{Plugin: m.Name, File: m.Path, Field: "sha256", Reason: "binary checksum does not match", base: base{Cause: err}}
+	lower := strings.ToLower(msg)
+	said := ""
+	if s := strings.TrimSpace(stderr); s != "" {
+		said = "; the plugin's stderr ends with: " + s
 	}
-	return &CreationError{Plugin: m.Name, Reason: "plugin failed to start", base: base{Cause: err}}
+	switch {
+	case strings.Contains(lower, "incompatible api version"):
+		return &RegistrationError{Plugin: m.Name, File: m.Path, Field: "protocol",
+			Reason: fmt.Sprintf("the binary speaks another wire protocol than this host %v and its manifest %v (%s): rebuild the plugin against a matching sdk", HostProtocols, m.Protocol, firstLine(msg))}
+	case strings.Contains(msg, "Failed to read any lines from plugin's stdout"):
+		return &CreationError{Plugin: m.Name, Reason: "the plugin exited during start-up, before the go-plugin handshake" + said}
+	case strings.Contains(msg, "Unrecognized remote plugin message"):
+		return &CreationError{Plugin: m.Name,
+			Reason: fmt.Sprintf("the plugin wrote to stdout before the go-plugin handshake line (%s); plugins must print nothing before sdk.Serve and log through the SDK's logger on stderr", firstLine(strings.TrimPrefix(msg, "Unrecognized remote plugin message: ")))}
+	case strings.Contains(lower, "timeout while waiting for plugin to start"):
+		return &CreationError{Plugin: m.Name, Retryable: true,
+			Reason: fmt.Sprintf("the plugin did not complete the handshake within the start timeout (%s)%s", h.cfg.StartTimeout, said)}
+	case strings.Contains(lower, "exited before we could connect"), strings.Contains(lower, "plugin exited"):
+		return &CreationError{Plugin: m.Name, Reason: "the plugin exited during start-up" + said}
+	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
+		return &RegistrationError{Plugin: m.Name, File: m.Path, Field: "sha256", Reason: "binary checksum does not match"}
+	}
+	return &CreationError{Plugin: m.Name, Reason: "plugin failed to start: " + firstLine(msg) + said}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
 }
 
 // checkDescription compares what the binary says about itself with its

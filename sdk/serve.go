@@ -180,8 +180,8 @@ func watchHost(stop <-chan struct{}, log Logger) {
 			gone = true
 		}
 		if gone {
-			log.Warn("host process is gone; exiting")
 			killChildren()
+			log.Warn("host process is gone; exiting")
 			os.Exit(3)
 		}
 	}

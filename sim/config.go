@@ -324,6 +324,7 @@ func renderJunos(b *strings.Builder, nodes []*cfgNode, p *Platform) {
 	}
 	var walk func(n *junosNode, depth int)
 	walk = func(n *junosNode, depth int) {
+		mergeLeaves(n)
 		ind := strings.Repeat(p.Indent, depth)
 		for _, c := range n.children {
 			if c.leaf {
@@ -336,6 +337,33 @@ func renderJunos(b *strings.Builder, nodes []*cfgNode, p *Platform) {
 		}
 	}
 	walk(root, 0)
+}
+
+// mergeLeaves moves a leaf "k v" into a sibling block "k" as "v" ("services ssh;" next to
+// "services { netconf ssh; }" becomes one block), as Junos shows it.
+func mergeLeaves(n *junosNode) {
+	kept := n.children[:0]
+	for _, c := range n.children {
+		if c.leaf {
+			if k, v, ok := strings.Cut(c.name, " "); ok {
+				if b := n.find(k); b != nil {
+					b.child(v, true)
+					continue
+				}
+			}
+		}
+		kept = append(kept, c)
+	}
+	n.children = kept
+}
+
+func (n *junosNode) find(name string) *junosNode {
+	for _, c := range n.children {
+		if c.name == name && !c.leaf {
+			return c
+		}
+	}
+	return nil
 }
 
 // splitQuoted splits on blanks but keeps "quoted strings" together.

@@ -46,9 +46,9 @@ func openScrapli(t *testing.T, d *Device, extra ...util.Option) *network.Driver 
 func TestScrapliPlatforms(t *testing.T) {
 	cases := []struct {
 		platform, showRun string
-		configs         []string
-		want            string
-		prompt          string
+		configs           []string
+		want              string
+		prompt            string
 	}{
 		{"cisco_iosxe", "show running-config", []string{"interface GigabitEthernet2", "description from-scrapli", "no shutdown"}, " description from-scrapli", "dev-cisco_iosxe#"},
 		{"arista_eos", "show running-config", []string{"interface Ethernet2", "description from-scrapli"}, "   description from-scrapli", "dev-arista_eos#"},

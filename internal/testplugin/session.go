@@ -103,6 +103,7 @@ func (s *session) output(cmd string) string {
 //	sleep <d>                waits d, or until the call is cancelled
 //	echo-secret              logs the device password at TRACE, answers "ok"
 //	spawn-child              starts "sleep 300" and answers its pid
+//	chatter <d>              logs a line every d until the process exits
 //	show running-config      the lines applied through cli.config
 //	drop                     the connection drops: Alive is false, calls fail
 //	error <kind> [retryable] fails with an error of that kind (operation, state, validation, internal, not_implemented)
@@ -188,6 +189,22 @@ func (s *session) command(ctx context.Context, cmd string) (string, error) {
 		}
 		go func() { _ = c.Wait() }() // reap it when it dies
 		return strconv.Itoa(c.Process.Pid), nil
+	case "chatter":
+		a, err := arg()
+		if err != nil {
+			return "", err
+		}
+		d, err := time.ParseDuration(a)
+		if err != nil || d <= 0 {
+			return "", sdk.Errorf(sdk.KindValidation, "device %s: chatter <interval>: %q", s.dev.ID, a)
+		}
+		go func() {
+			for n := 0; ; n++ {
+				time.Sleep(d)
+				s.log.Info("chatter", "n", n)
+			}
+		}()
+		return s.output(cmd), nil
 	case "show":
 		if strings.TrimSpace(strings.TrimPrefix(cmd, "show")) == "running-config" {
 			s.mu.Lock()
