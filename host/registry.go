@@ -84,7 +84,7 @@ type Registry struct {
 	lock     *Lock // nil when there is no lock file
 	lockErr  error // the lock file exists but cannot be used: every plugin is refused
 
-	infos     []*PluginStatus            // valid manifests, discovery order
+	infos     []*PluginStatus          // valid manifests, discovery order
 	manifests map[string]*sdk.Manifest // registered, by name
 	entries   map[string][]*Entry      // by platform ("*" included)
 	problems  []error

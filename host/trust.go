@@ -136,8 +136,9 @@ func (r *Registry) inspect(m *sdk.Manifest) *PluginStatus {
 
 // sumCache remembers binaries' hashes by file identity.
 type sumCache struct {
-	mu sync.Mutex
-	m  map[string]cachedSum
+	mu     sync.Mutex
+	m      map[string]cachedSum
+	hashed int // files read, so tests can tell a cache hit
 }
 
 type fileID struct {
@@ -178,6 +179,9 @@ func (c *sumCache) sum(path string, fi os.FileInfo) (string, error) {
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err
 	}
+	c.mu.Lock()
+	c.hashed++
+	c.mu.Unlock()
 	sum := hex.EncodeToString(h.Sum(nil))
 	// Cache only when the file we hashed is the one we were asked about
 	// and did not change while we read it.

@@ -71,6 +71,10 @@ func serve(p Plugin) int {
 		})
 	}
 	becomeSubreaper()
+	// Once the host is gone, a write to its stderr pipe raises SIGPIPE, which
+	// kills a Go program writing to fd 2 before watchHost can kill the
+	// plugin's children. Received on a channel, it only fails the write.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 
 	srv := newServer(p, log, red)
 	var tlsProvider func() (*tls.Config, error)

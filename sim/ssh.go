@@ -247,6 +247,9 @@ func (s *Sim) runShell(ctx context.Context, d *Device, sc *ssh.ServerConn, ch ss
 			}
 			answered++
 			if f := d.Faults(); f.DropAfter > 0 && answered >= f.DropAfter {
+				// The reply is complete with its prompt; then the line goes dead.
+				io.WriteString(out, sess.prompt())
+				time.Sleep(20 * time.Millisecond)
 				sc.Close()
 				return
 			}
