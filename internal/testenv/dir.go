@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -107,7 +108,13 @@ func FileSHA256(tb testing.TB, path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// copyFile holds syscall.ForkLock while dst is open for writing: a process
+// forked meanwhile by another goroutine would inherit the descriptor until
+// it execs, and exec'ing dst then fails with "text file busy"
+// (golang/go#22315).
 func copyFile(src, dst string, mode os.FileMode) error {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
 	in, err := os.Open(src)
 	if err != nil {
 		return err

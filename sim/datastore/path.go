@@ -130,7 +130,7 @@ func (s *Store) EditPath(ds Datastore, p Path, op string, body []*Node, session 
 	last := chain[len(chain)-1]
 	switch op {
 	case OpReplace, OpMerge:
-		if len(body) != 1 || !s.sameEntry(body[0], last) || body[0].Local != last.Local {
+		if len(body) != 1 || !s.schema.sameEntry(body[0], last) || body[0].Local != last.Local {
 			return false, &Error{Type: "protocol", Tag: TagInvalidValue, Path: p.String(),
 				Message: "the body must hold exactly the target resource " + last.Local + ", with the keys of the URI"}
 		}
@@ -168,8 +168,13 @@ func (s *Store) WriteConfig(w io.Writer, ds Datastore, f Filter, minSize int) (i
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var n int64
 	var buf []byte
+	var werr error
 	write := func(b []byte) {
-		nn, _ := bw.Write(b)
+		if werr != nil {
+			return
+		}
+		var nn int
+		nn, werr = bw.Write(b)
 		n += int64(nn)
 	}
 	if minSize <= 0 {
@@ -197,7 +202,7 @@ func (s *Store) WriteConfig(w io.Writer, ds Datastore, f Filter, minSize int) (i
 		write(buf)
 	}
 	const closing = "</interfaces>"
-	for i := 1; n+int64(len(closing)+len(tail)) < int64(minSize); i++ {
+	for i := 1; werr == nil && n+int64(len(closing)+len(tail)) < int64(minSize); i++ {
 		buf = append(buf[:0], "<interface><name>pad-"...)
 		num := strconv.Itoa(i)
 		for range 7 - len(num) {
@@ -210,5 +215,8 @@ func (s *Store) WriteConfig(w io.Writer, ds Datastore, f Filter, minSize int) (i
 	}
 	write([]byte(closing))
 	write(tail)
+	if werr != nil {
+		return n, werr
+	}
 	return n, bw.Flush()
 }
