@@ -41,15 +41,17 @@ func (e *Entry) candidate() Candidate {
 
 // Checksum states of PluginStatus.Pinned and PluginStatus.Locked.
 const (
-	SumOK           = "ok"
-	SumMismatch     = "mismatch"
-	SumUnpinned     = "unpinned"          // the manifest has no sha256
-	SumNotLocked    = "not locked"        // a lock file exists but does not list the plugin
-	SumNoLockFile   = "no lock file"      // no lock file exists
-	SumLockBroken   = "lock file invalid" // the lock file exists but cannot be read
-	SumUnknown      = "unknown"           // the binary could not be hashed
-	hostConfigLabel = "host config"
+	SumOK         = "ok"
+	SumMismatch   = "mismatch"
+	SumUnpinned   = "unpinned"          // the manifest has no sha256
+	SumNotLocked  = "not locked"        // a lock file exists but does not list the plugin
+	SumNoLockFile = "no lock file"      // no lock file exists
+	SumLockBroken = "lock file invalid" // the lock file exists but cannot be read
+	SumUnknown    = "unknown"           // the binary could not be hashed
 )
+
+// hostConfigLabel is the File of problems in Config.Defaults.
+const hostConfigLabel = "host config"
 
 // PluginStatus is what discovery found out about one valid manifest, whether
 // or not its plugin was registered.

@@ -3,6 +3,8 @@ package host_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -230,4 +232,37 @@ func TestResolveExplain(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("explain:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// Discovery reads the manifests of a plugin directory; resolution then
+// picks an entry for a device without launching anything.
+func ExampleRegistry_Resolve() {
+	root, _ := os.MkdirTemp("", "netyard-example")
+	defer os.RemoveAll(root)
+	os.Chmod(root, 0o755)
+	dir := filepath.Join(root, "scrapli-ssh")
+	os.Mkdir(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "scrapli-ssh"), []byte("#!/bin/sh\n"), 0o755)
+	os.WriteFile(filepath.Join(dir, "netyard-plugin.yaml"), []byte(`schema: netyard.plugin/v1
+name: scrapli-ssh
+version: 0.1.0
+protocol: [1]
+command: ./scrapli-ssh
+provides:
+  - {type: ssh, library: scrapli, platforms: [cisco_iosxe], capabilities: [cli, device_info]}
+`), 0o644)
+
+	reg := host.Discover(host.Config{PluginDirs: []string{root}})
+	dev := host.Device{ID: "edge-1", Platform: "cisco_iosxe", Host: "192.0.2.1", Username: "netops", Password: "secret"}
+	res, err := reg.Resolve(dev, host.Request{Capabilities: []string{"cli"}})
+	if err != nil {
+		fmt.Println(host.Kind(err), err)
+		return
+	}
+	fmt.Println(res.Entry)
+	_, err = reg.Resolve(dev, host.Request{Type: "netconf"})
+	fmt.Println(host.Kind(err))
+	// Output:
+	// scrapli-ssh ssh/scrapli
+	// plugin_not_found
 }

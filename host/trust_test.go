@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/netyard/netyard/host"
@@ -142,4 +143,24 @@ func TestCheckBinaryBeforeLaunch(t *testing.T) {
 	if err := r.CheckBinary(&other); host.Kind(err) != "registration" {
 		t.Errorf("unregistered manifest: %v", err)
 	}
+}
+
+// The launcher calls CheckBinary from many goroutines at once.
+func TestCheckBinaryConcurrent(t *testing.T) {
+	dir := pluginRoot(t)
+	writePlugin(t, dir, "p", linuxSSH, "sha256: "+sha(fakeBinary))
+	r := host.Discover(host.Config{PluginDirs: []string{dir}})
+	m := r.Manifest("p")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				if err := r.CheckBinary(m); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

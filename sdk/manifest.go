@@ -206,13 +206,14 @@ func (m *Manifest) Validate() ManifestErrors {
 				bad(fmt.Sprintf("%s.capabilities[%d]", f, j), "a capability name such as cli or cli.config", quoteOrMissing(c))
 			}
 		}
+		anyPlatform := slices.Contains(e.Platforms, "*")
 		for j, p := range e.DefaultFor.Platforms {
-			if !slices.Contains(e.Platforms, p) {
+			if !anyPlatform && !slices.Contains(e.Platforms, p) {
 				bad(fmt.Sprintf("%s.default_for.platforms[%d]", f, j), "one of this entry's platforms "+fmt.Sprint(e.Platforms), quoteOrMissing(p))
 			}
 		}
 		for j, p := range e.DefaultFor.Types {
-			if !slices.Contains(e.Platforms, p) {
+			if !anyPlatform && !slices.Contains(e.Platforms, p) {
 				bad(fmt.Sprintf("%s.default_for.types[%d]", f, j), "one of this entry's platforms "+fmt.Sprint(e.Platforms)+" (the entry becomes the default for (platform, "+e.Type+"))", quoteOrMissing(p))
 			}
 		}

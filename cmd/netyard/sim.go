@@ -96,4 +96,3 @@ func printSimSummary(out io.Writer, s *sim.Sim, invDir string) {
 		fmt.Fprintf(out, "Nornir inventory: %s (HTTPS CA: %s/ca.pem)\n", invDir, invDir)
 	}
 }
-

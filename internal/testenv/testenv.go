@@ -20,6 +20,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/netyard/netyard/sdk"
 )
@@ -148,7 +149,9 @@ func buildPlugin(name string) (string, error) {
 	base := filepath.Join(cache, "netyard-test", hash)
 	dir := filepath.Join(base, name)
 	if _, err := os.Stat(dir); err == nil {
-		return dir, nil // renamed into place only once complete
+		now := time.Now()
+		_ = os.Chtimes(base, now, now) // in use: keep it from pruneCache
+		return dir, nil                // renamed into place only once complete
 	}
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return "", err
@@ -184,7 +187,23 @@ func buildPlugin(name string) (string, error) {
 	if err := os.Rename(tmp, dir); err != nil {
 		return "", err
 	}
+	pruneCache(filepath.Dir(base), base)
 	return dir, nil
+}
+
+// pruneCache removes builds of other source states not touched for a day.
+// Every build touches its directory, so one in use is not removed.
+func pruneCache(root, keep string) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		p := filepath.Join(root, e.Name())
+		if info, err := e.Info(); err == nil && e.IsDir() && p != keep && time.Since(info.ModTime()) > 24*time.Hour {
+			_ = os.RemoveAll(p)
+		}
+	}
 }
 
 func lockFile(path string) (unlock func(), err error) {

@@ -7,9 +7,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,6 +193,17 @@ func wantKind(t *testing.T, err error, k sdk.Kind) *sdk.Error {
 		t.Fatalf("got kind %s (%v), want %s", e.Kind, e, k)
 	}
 	return e
+}
+
+// cutOff reports whether err is a call cut off by its deadline: the host's
+// deadline fired first, or the plugin saw the cancelled context first and
+// answered a retryable error.
+func cutOff(err error) bool {
+	if status.Code(err) == codes.DeadlineExceeded {
+		return true
+	}
+	e, ok := sdk.FromStatus(err)
+	return ok && e.Retryable && (e.Kind == sdk.KindOperation || e.Kind == sdk.KindCreation)
 }
 
 func TestDescribeMatchesManifest(t *testing.T) {
@@ -457,10 +476,8 @@ func TestHungCallBlocksOnlyItsSession(t *testing.T) {
 	// The next call on the hung session waits for the session, and gives up
 	// with its own deadline.
 	_, err = p.commands(ctxT(t, 200*time.Millisecond), hung, "show version")
-	if status.Code(err) != codes.DeadlineExceeded {
-		if e, isNetyard := sdk.FromStatus(err); !isNetyard || e.Kind != sdk.KindOperation {
-			t.Fatalf("second hung call: %v, want a deadline", err)
-		}
+	if !cutOff(err) {
+		t.Fatalf("second hung call: %v, want a deadline", err)
 	}
 	if got := p.mustCommand(t, ok, "show version"); got != "output of show version on ok" {
 		t.Errorf("other session: %q", got)
@@ -476,7 +493,7 @@ func TestSleepHonoursContext(t *testing.T) {
 	id := p.mustOpen(t, device("r3"))
 	start := time.Now()
 	_, err := p.commands(ctxT(t, 100*time.Millisecond), id, "sleep 10s")
-	if status.Code(err) != codes.DeadlineExceeded {
+	if !cutOff(err) {
 		t.Fatalf("got %v, want DeadlineExceeded", err)
 	}
 	// The plugin noticed the cancel: the session is free again at once.
@@ -528,7 +545,7 @@ func TestErrorKindsRoundTrip(t *testing.T) {
 	// Past the deadline, the host's deadline fires first, or the plugin's
 	// connect gives up first with a retryable creation error.
 	_, err = p.open(ctxT(t, 100*time.Millisecond), device("r7", FaultOption, "slow-connect=10s"), false)
-	if e, ok := sdk.FromStatus(err); status.Code(err) != codes.DeadlineExceeded && !(ok && e.Kind == sdk.KindCreation && e.Retryable) {
+	if !cutOff(err) {
 		t.Errorf("slow connect past the deadline: %v", err)
 	}
 	if _, err := p.open(ctx, device("r8", FaultOption, "slow-connect=50ms"), false); err != nil {
@@ -819,4 +836,113 @@ func TestHangOnConnectDoesNotBlockKill(t *testing.T) {
 		t.Errorf("Kill took %v", el)
 	}
 	testenv.WaitNoProcesses(t, bin, 2*time.Second)
+}
+
+// TestTLSFromInheritedFD serves over TLS set up from the material the host
+// hands over on an inherited descriptor (sdk.EnvTLSFD) instead of AutoMTLS,
+// and refuses a client whose certificate the host's CA did not issue.
+func TestTLSFromInheritedFD(t *testing.T) {
+	ca := newTestCA(t)
+	certPEM, keyPEM := ca.issue(t, "plugin", x509.ExtKeyUsageServerAuth)
+	material, err := json.Marshal(sdk.TLSMaterial{CA: ca.pem, Cert: certPEM, Key: keyPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientTLS := func(ca *testCA) *tls.Config {
+		certPEM, keyPEM := ca.issue(t, "host", x509.ExtKeyUsageClientAuth)
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(ca.pem)
+		return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS13}
+	}
+	start := func(cfg *tls.Config) (*plugin.Client, error) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if _, err := w.Write(material); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		cmd := exec.Command(testBin(t))
+		cmd.Env = append(os.Environ(), sdk.EnvTLSFD+"=3")
+		cmd.ExtraFiles = []*os.File{r}
+		c := plugin.NewClient(&plugin.ClientConfig{
+			HandshakeConfig:  sdk.Handshake,
+			VersionedPlugins: map[int]plugin.PluginSet{sdk.ProtocolVersion: {sdk.PluginSetName: &sdk.GRPCPlugin{}}},
+			Cmd:              cmd,
+			AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+			TLSConfig:        cfg,
+			StartTimeout:     10 * time.Second,
+			Logger:           hclog.NewNullLogger(),
+		})
+		t.Cleanup(c.Kill)
+		rpc, err := c.Client()
+		if err != nil {
+			return c, err
+		}
+		raw, err := rpc.Dispense(sdk.PluginSetName)
+		if err != nil {
+			return c, err
+		}
+		_, err = raw.(pb.PluginServiceClient).Describe(ctxT(t, 5*time.Second), &pb.DescribeRequest{})
+		return c, err
+	}
+	if _, err := start(clientTLS(ca)); err != nil {
+		t.Fatalf("client certificate from the host's CA: %v", err)
+	}
+	bad, err := start(clientTLS(newTestCA(t)))
+	if rc := bad.ReattachConfig(); rc != nil {
+		// go-plugin's Kill would wait 2 s for a graceful shutdown that
+		// cannot reach the plugin.
+		_ = syscall.Kill(rc.Pid, syscall.SIGKILL)
+	}
+	if err == nil {
+		t.Fatal("a client certificate from another CA was accepted")
+	}
+}
+
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newTestCA(t *testing.T) *testCA {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "netyard test CA"},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+func (ca *testCA) issue(t *testing.T, cn string, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		DNSNames: []string{"localhost"}, NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
