@@ -2,20 +2,55 @@ package sim
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/netyard/netyard/sim/datastore"
+	"github.com/netyard/netyard/sim/netconf"
 )
 
-// initBackend creates the NETCONF/RESTCONF datastore.
+// initBackend prepares the NETCONF/RESTCONF datastore; it is created on first use
+// (Store, a NETCONF session or a RESTCONF request) so CLI-only devices stay small.
 func (d *Device) initBackend() {}
 
-// serveNETCONF runs one NETCONF session on an SSH channel.
-func (d *Device) serveNETCONF(ctx context.Context, ch io.ReadWriteCloser, sc *ssh.ServerConn) error {
-	return errors.New("netconf not available")
+// Store returns the device's NETCONF/RESTCONF datastore (ietf-interfaces and
+// ietf-system content, system hostname = the device hostname), creating it on first use.
+func (d *Device) Store() *datastore.Store {
+	d.storeOnce.Do(func() {
+		d.store = datastore.NewDefault(d.spec.Hostname)
+		d.ncServer = netconf.NewServer(d.store)
+	})
+	return d.store
 }
 
-// restconfHandler returns the RESTCONF handler, or nil.
+// closeBackend stops the datastore's timers.
+func (d *Device) closeBackend() {
+	d.storeOnce.Do(func() {}) // synchronizes with Store
+	if d.store != nil {
+		d.store.Close()
+	}
+}
+
+// netconfOptions maps the fault knobs to NETCONF session options; sim/netconf calls it
+// before every RPC, so it also counts RPCs.
+func (d *Device) netconfOptions() netconf.Options {
+	f := d.Faults()
+	return netconf.Options{
+		Latency: f.Latency, DropAfter: f.DropAfter, Hang: f.Hang, OutputSize: f.OutputSize,
+		Base10Only: d.spec.NETCONFBase10Only, Logger: d.sim.log.With("device", d.spec.Name),
+	}
+}
+
+// serveNETCONF runs one NETCONF session on an SSH channel (subsystem "netconf").
+func (d *Device) serveNETCONF(ctx context.Context, ch io.ReadWriteCloser, sc *ssh.ServerConn) error {
+	d.Store()
+	return d.ncServer.ServeSession(ctx, ch, d.netconfOptions(), func() netconf.Options {
+		d.rpcs.Add(1)
+		return d.netconfOptions()
+	})
+}
+
+// restconfHandler returns the RESTCONF handler, or nil while sim/restconf is missing.
 func (d *Device) restconfHandler() http.Handler { return nil }

@@ -200,6 +200,12 @@ func (s *cliSession) run(w io.Writer, m matchResult, pipes []string) error {
 		}
 		return d.writeConfig(w, configView{user: s.user, displaySet: display})
 	case "show_candidate":
+		for _, p := range pipes {
+			if f := strings.Fields(p); len(f) > 0 && hasPrefixWord(f[0], "compare", 3) {
+				s.compare(w)
+				return nil
+			}
+		}
 		return d.writeConfig(w, configView{user: s.user, candidate: true, noFiller: true})
 	case "show_compare":
 		s.compare(w)

@@ -35,6 +35,15 @@ var singleValued = []string{
 	"host-name", "router-id", "autonomous-system",
 }
 
+func isSingleValued(word string) bool {
+	for _, k := range singleValued {
+		if k == word {
+			return true
+		}
+	}
+	return false
+}
+
 func keyOf(line string) string {
 	for _, k := range singleValued {
 		if line == k || strings.HasPrefix(line, k+" ") {
@@ -141,7 +150,7 @@ func applySet(nodes []*cfgNode, path string) []*cfgNode {
 		// a single-valued leaf ("system host-name X") replaces its old value
 		if len(words) >= 2 {
 			prefix := strings.Join(words[:len(words)-1], " ") + " "
-			if keyOf(words[len(words)-2]) != words[len(words)-2] && strings.HasPrefix(n.Text, prefix) &&
+			if isSingleValued(words[len(words)-2]) && strings.HasPrefix(n.Text, prefix) &&
 				!strings.Contains(n.Text[len(prefix):], " ") {
 				nodes[i] = &cfgNode{Text: path}
 				return nodes
@@ -430,7 +439,7 @@ func pipeFilter(out string, pipes []string) string {
 		case f[0] == "count":
 			n := strings.Count(out, "\n")
 			b.WriteString("Count: " + strconv.Itoa(n) + " lines\n")
-		default: // no-more, display set (handled by the caller) and anything else
+		default: // no-more, display set, compare (handled by the caller) and anything else
 			b.WriteString(out)
 		}
 		out = b.String()

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/netyard/netyard/sim/datastore"
+	"github.com/netyard/netyard/sim/netconf"
 )
 
 // Faults are the per-device fault and load knobs. They can be changed while the device
@@ -130,6 +133,10 @@ type Device struct {
 	servers                              []*http.Server
 
 	logins, authFailures, commands, rpcs, httpRequests, openSessions atomic.Int64
+
+	storeOnce sync.Once
+	store     *datastore.Store
+	ncServer  *netconf.Server
 }
 
 // Spec returns the device's specification with all defaults filled in.

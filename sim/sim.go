@@ -272,6 +272,7 @@ func (d *Device) stop() {
 		cancel()
 	}
 	d.closeConns()
+	d.closeBackend()
 }
 
 // Close stops every device, closes every connection and waits for all goroutines.

@@ -172,6 +172,10 @@ func (s *Sim) serveChannel(ctx context.Context, d *Device, sc *ssh.ServerConn, c
 				if err := d.serveNETCONF(ctx, ch, sc); err != nil {
 					s.log.Debug("netconf session", "device", d.spec.Name, "err", err)
 				}
+				// The session is over (close-session, kill-session, DropAfter): like a
+				// device, close the transport too.
+				sc.Close()
+				return
 			}
 			ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
 			return

@@ -309,3 +309,6 @@ func appendEscaped(b []byte, s string, attr bool) []byte {
 	}
 	return append(b, s[last:]...)
 }
+
+// XMLString returns the XML encoding of nodes at top level.
+func XMLString(nodes []*Node) string { return string(AppendXMLNodes(nil, nodes, "")) }

@@ -11,6 +11,7 @@ const (
 	IPNS         = "urn:ietf:params:xml:ns:yang:ietf-ip"
 	IfTypeNS     = "urn:ietf:params:xml:ns:yang:iana-if-type"
 	SystemNS     = "urn:ietf:params:xml:ns:yang:ietf-system"
+	RestconfNS   = "urn:ietf:params:xml:ns:yang:ietf-restconf"
 )
 
 // Range bounds an integer leaf.
@@ -46,6 +47,7 @@ var DefaultSchema = newSchema(&Schema{
 		"ietf-ip":         IPNS,
 		"iana-if-type":    IfTypeNS,
 		"ietf-system":     SystemNS,
+		"ietf-restconf":   RestconfNS,
 	},
 	ListKeys: map[string][]string{
 		"interface": {"name"},
