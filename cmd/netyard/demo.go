@@ -225,4 +225,3 @@ func portOf(addr string) int {
 	fmt.Sscan(addr[i+1:], &p)
 	return p
 }
-

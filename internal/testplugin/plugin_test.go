@@ -594,21 +594,32 @@ func TestPanicBecomesInternalAndProcessServes(t *testing.T) {
 	}
 }
 
-func TestCrashOnCall(t *testing.T) {
-	bin := testenv.BinaryIn(t, testenv.PluginDir(t, "testplugin"), "testplugin")
-	p := mustStart(t, bin)
-	id := p.mustOpen(t, device("crash", FaultOption, "crash-on-call"))
-	_, err := p.commands(ctxT(t, 10*time.Second), id, "show version")
-	if status.Code(err) != codes.Unavailable {
-		t.Errorf("call into a crashing plugin: %v, want Unavailable", err)
-	}
-	testenv.WaitNoProcesses(t, bin, 2*time.Second)
-	deadline := time.Now().Add(2 * time.Second)
-	for !p.client.Exited() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !p.client.Exited() {
-		t.Error("client did not notice the exit")
+func TestCrash(t *testing.T) {
+	for _, fault := range []string{"crash-on-connect", "crash-on-call"} {
+		t.Run(fault, func(t *testing.T) {
+			t.Parallel()
+			bin := testenv.BinaryIn(t, testenv.PluginDir(t, "testplugin"), "testplugin")
+			p := mustStart(t, bin)
+			ctx := ctxT(t, 10*time.Second)
+			id, err := p.open(ctx, device("crash", FaultOption, fault), false)
+			if err == nil {
+				_, err = p.commands(ctx, id, "show version")
+			}
+			if status.Code(err) != codes.Unavailable {
+				t.Errorf("call into a crashing plugin: %v, want Unavailable", err)
+			}
+			if _, ok := sdk.FromStatus(err); ok {
+				t.Errorf("a crash reads as a plugin error: %v", err)
+			}
+			testenv.WaitNoProcesses(t, bin, 2*time.Second)
+			deadline := time.Now().Add(2 * time.Second)
+			for !p.client.Exited() && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if !p.client.Exited() {
+				t.Error("client did not notice the exit")
+			}
+		})
 	}
 }
 
