@@ -35,11 +35,11 @@ vet:
 
 # The whole suite, plugin binaries built once for the run.
 test: build vet
-	NETYARD_TEST_BIN=$(CURDIR)/$(BIN)/plugins NETYARD_TEST_TESTBIN=$(CURDIR)/$(BIN)/testplugins \
+	NETYARD_TEST_BIN=$(CURDIR)/$(BIN)/plugins:$(CURDIR)/$(BIN)/testplugins \
 	  $(GO) test -race -count=1 -timeout 15m ./...
 
 test-short: build
-	NETYARD_TEST_BIN=$(CURDIR)/$(BIN)/plugins NETYARD_TEST_TESTBIN=$(CURDIR)/$(BIN)/testplugins \
+	NETYARD_TEST_BIN=$(CURDIR)/$(BIN)/plugins:$(CURDIR)/$(BIN)/testplugins \
 	  $(GO) test -short -count=1 ./...
 
 proto:
@@ -50,11 +50,11 @@ demo: build
 	$(BIN)/netyard demo
 
 bench: build
-	NETYARD_TEST_BIN=$(CURDIR)/$(BIN)/plugins NETYARD_TEST_TESTBIN=$(CURDIR)/$(BIN)/testplugins \
+	NETYARD_TEST_BIN=$(CURDIR)/$(BIN)/plugins:$(CURDIR)/$(BIN)/testplugins \
 	  $(GO) test -run '^$$' -bench . -benchmem -count 5 ./bench/... | tee bench/last.txt
 
 soak: build
-	NETYARD_SOAK=1 NETYARD_TEST_BIN=$(CURDIR)/$(BIN)/plugins NETYARD_TEST_TESTBIN=$(CURDIR)/$(BIN)/testplugins \
+	NETYARD_SOAK=1 NETYARD_TEST_BIN=$(CURDIR)/$(BIN)/plugins:$(CURDIR)/$(BIN)/testplugins \
 	  $(GO) test -count=1 -timeout 60m -run Soak ./...
 
 clean:

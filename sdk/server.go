@@ -57,10 +57,12 @@ func (s *server) wrapErr(err error) error {
 
 // guard runs f with panics turned into Internal errors: a bug in one session
 // must not take the other sessions of the process down.
-func guard(f func() error) (err error) {
+// The stack goes to the plugin's log, the host gets a short message.
+func (s *server) guard(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &Error{Kind: KindInternal, Message: fmt.Sprintf("plugin panic: %v\n%s", r, debug.Stack())}
+			s.log.Error("panic in plugin code", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = &Error{Kind: KindInternal, Message: fmt.Sprintf("plugin panic: %v (stack in the plugin's log)", r)}
 		}
 	}()
 	return f()
@@ -103,7 +105,7 @@ func (s *server) OpenSession(ctx context.Context, req *pb.OpenSessionRequest) (*
 	id := newSessionID()
 	log := s.log.With("device", dev.ID, "session", id)
 	var sess Session
-	err := guard(func() error {
+	err := s.guard(func() error {
 		var err error
 		sess, err = s.plugin.Open(ctx, OpenRequest{Device: dev, Type: prov.Type, Library: prov.Library, Logger: log})
 		return err
@@ -168,7 +170,7 @@ func (s *server) drop(ctx context.Context, e *entry) {
 	e.mu.Lock()
 	e.closed = true
 	e.mu.Unlock()
-	_ = guard(func() error { return e.sess.Close(ctx) })
+	_ = s.guard(func() error { return e.sess.Close(ctx) })
 	s.red.remove(e.device.Secrets())
 }
 
@@ -213,7 +215,7 @@ func (s *server) call(ctx context.Context, e *entry, f func() error) error {
 	if closed {
 		return StateError("session for device %s is closed", e.device.ID)
 	}
-	return guard(f)
+	return s.guard(f)
 }
 
 // capCall finds the session, checks it is connected and serves capability c,

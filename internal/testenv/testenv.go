@@ -25,8 +25,9 @@ import (
 	"github.com/netyard/netyard/sdk"
 )
 
-// EnvTestBin names a directory of prebuilt plugins (<dir>/<name>/ holding the
-// binary and its manifest), as `make build` leaves them in bin/plugins. When
+// EnvTestBin names directories (colon-separated) of prebuilt plugins
+// (<dir>/<name>/ holding the binary and its manifest), as `make build`
+// leaves them in bin/plugins and bin/testplugins. When
 // it is set, PluginBin builds nothing. A relative path is taken from the
 // module root.
 const EnvTestBin = "NETYARD_TEST_BIN"
@@ -68,19 +69,23 @@ type buildResult struct {
 func PluginBin(tb testing.TB, name string) string {
 	tb.Helper()
 	if env := os.Getenv(EnvTestBin); env != "" {
-		dir := env
-		if !filepath.IsAbs(dir) {
-			root, err := moduleRoot()
-			if err != nil {
-				tb.Fatalf("testenv: %s=%s is relative: %v", EnvTestBin, env, err)
+		// A colon-separated list: the first directory holding <name>/ wins.
+		var tried []string
+		for _, dir := range filepath.SplitList(env) {
+			if !filepath.IsAbs(dir) {
+				root, err := moduleRoot()
+				if err != nil {
+					tb.Fatalf("testenv: %s=%s is relative: %v", EnvTestBin, env, err)
+				}
+				dir = filepath.Join(root, dir)
 			}
-			dir = filepath.Join(root, dir)
+			dir = filepath.Join(dir, name)
+			if _, err := readManifest(dir); err == nil {
+				return dir
+			}
+			tried = append(tried, dir)
 		}
-		dir = filepath.Join(dir, name)
-		if _, err := readManifest(dir); err != nil {
-			tb.Fatalf("testenv: plugin %s from %s=%s: %v (run `make build`, or unset %s to build it here)", name, EnvTestBin, env, err, EnvTestBin)
-		}
-		return dir
+		tb.Fatalf("testenv: plugin %s not in %s=%s (looked in %v): run `make build`, or unset %s to build it here", name, EnvTestBin, env, tried, EnvTestBin)
 	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
@@ -221,8 +226,8 @@ func lockFile(path string) (unlock func(), err error) {
 	}, nil
 }
 
-// sourceHash hashes what the plugin binary is built from: the Go toolchain,
-// go.mod, go.sum, the manifest and every source file of the module's (and
+// sourceHash hashes what the plugin binary is built from: the Go toolchain
+// and the build flags it inherits, go.mod, go.sum, the manifest and every source file of the module's (and
 // locally replaced modules') packages the plugin imports.
 func sourceHash(root, pkg string, manifest []byte) (string, error) {
 	cmd := exec.Command("go", "list", "-deps", "-json=Dir,GoFiles,CgoFiles,EmbedFiles,Module", "./"+pkg)
@@ -261,7 +266,8 @@ func sourceHash(root, pkg string, manifest []byte) (string, error) {
 	}
 	sort.Strings(files)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s %s/%s\n%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, manifest)
+	fmt.Fprintf(h, "%s %s/%s GOFLAGS=%q CGO_ENABLED=%q\n%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH,
+		os.Getenv("GOFLAGS"), os.Getenv("CGO_ENABLED"), manifest)
 	for _, f := range append([]string{filepath.Join(root, "go.mod"), filepath.Join(root, "go.sum")}, files...) {
 		data, err := os.ReadFile(f)
 		if err != nil && !(errors.Is(err, os.ErrNotExist) && strings.HasSuffix(f, "go.sum")) {
