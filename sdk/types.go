@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -232,4 +233,60 @@ type NetconfReply struct {
 	SessionID uint32
 	// Capabilities of the server, for ServerCapabilities only.
 	Capabilities []string
+}
+
+// JSON decodes the response body into v.
+func (r APIResponse) JSON(v any) error { return json.Unmarshal(r.Body, v) }
+
+// JSON decodes the response body into v.
+func (r RestconfResponse) JSON(v any) error { return json.Unmarshal(r.Body, v) }
+
+// RestconfErrors is a RESTCONF error status with its RFC 8040 error entries.
+type RestconfErrors struct {
+	Status int
+	Errors []RestconfError
+}
+
+func (e *RestconfErrors) Error() string {
+	s := fmt.Sprintf("restconf status %d", e.Status)
+	for _, x := range e.Errors {
+		s += fmt.Sprintf("; %s/%s", x.Type, x.Tag)
+		if x.Path != "" {
+			s += " at " + x.Path
+		}
+		if x.Message != "" {
+			s += ": " + x.Message
+		}
+	}
+	return s
+}
+
+// Err returns a *RestconfErrors for an error status (400 and up), else nil.
+func (r RestconfResponse) Err() error {
+	if r.Status < 400 {
+		return nil
+	}
+	return &RestconfErrors{Status: r.Status, Errors: r.Errors}
+}
+
+// NetconfRPCErrors is a NETCONF reply that carried rpc-errors.
+type NetconfRPCErrors []NetconfError
+
+func (e NetconfRPCErrors) Error() string {
+	parts := make([]string, len(e))
+	for i, x := range e {
+		parts[i] = x.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Err returns the reply's rpc-errors as a NetconfRPCErrors, or nil when OK.
+func (r NetconfReply) Err() error {
+	if r.OK {
+		return nil
+	}
+	if len(r.Errors) == 0 {
+		return NetconfRPCErrors{{Type: "application", Tag: "operation-failed", Severity: "error", Message: "reply not ok"}}
+	}
+	return NetconfRPCErrors(r.Errors)
 }

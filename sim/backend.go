@@ -4,11 +4,13 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/netyard/netyard/sim/datastore"
 	"github.com/netyard/netyard/sim/netconf"
+	"github.com/netyard/netyard/sim/restconf"
 )
 
 // initBackend prepares the NETCONF/RESTCONF datastore; it is created on first use
@@ -52,5 +54,9 @@ func (d *Device) serveNETCONF(ctx context.Context, ch io.ReadWriteCloser, sc *ss
 	})
 }
 
-// restconfHandler returns the RESTCONF handler, or nil while sim/restconf is missing.
-func (d *Device) restconfHandler() http.Handler { return nil }
+// restconfHandler serves RESTCONF over the device's datastore, created on
+// the first request so that idle HTTP devices stay small.
+func (d *Device) restconfHandler() http.Handler {
+	h := sync.OnceValue(func() http.Handler { return restconf.Handler(d.Store()) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h().ServeHTTP(w, r) })
+}

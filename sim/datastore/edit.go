@@ -176,7 +176,14 @@ func (e *editor) node(parent, c *Node, inherited, path string) bool {
 			return true
 		}
 		if existing == nil {
+			// The shell carries the entry's keys so that what a nested
+			// operation creates in it is a well-formed list entry.
 			shell := &Node{Space: c.Space, Local: c.Local}
+			for _, k := range e.schema.ListKeys[c.Local] {
+				if kc := c.Child("", k); kc != nil {
+					shell.Children = append(shell.Children, kc.Clone())
+				}
+			}
 			ok := e.children(shell, e.keysFirst(c), OpNone, p)
 			if createsData(c) {
 				parent.Children = append(parent.Children, shell)

@@ -9,8 +9,10 @@
 package datastore
 
 import (
+	"encoding/xml"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -73,7 +75,9 @@ func New(config []*Node) *Store {
 // ietf-interfaces interfaces (eth0, eth1, lo0, with ietf-ip addresses), the
 // same in running, candidate and startup.
 func NewDefault(hostname string) *Store {
-	doc := fmt.Sprintf(defaultConfig, hostname)
+	var esc strings.Builder
+	_ = xml.EscapeText(&esc, []byte(hostname))
+	doc := fmt.Sprintf(defaultConfig, esc.String())
 	root, err := ParseXML([]byte(doc))
 	if err != nil {
 		panic("datastore: bad default config: " + err.Error())

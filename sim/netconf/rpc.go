@@ -3,7 +3,6 @@ package netconf
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -307,13 +306,7 @@ func replyHeader(rpc *datastore.Node) []byte {
 	return b.Bytes()
 }
 
-func (s *session) send(b []byte) error {
-	err := s.enc.Encode(b)
-	if err != nil {
-		return err
-	}
-	return nil
-}
+func (s *session) send(b []byte) error { return s.enc.Encode(b) }
 
 func (s *session) replyOK(rpc *datastore.Node) error {
 	return s.send(append(replyHeader(rpc), "<ok/></rpc-reply>"...))
@@ -378,5 +371,3 @@ func errorNode(e *dsErr) *datastore.Node {
 	}
 	return n
 }
-
-var _ = errors.New
