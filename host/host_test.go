@@ -593,3 +593,53 @@ func processAlive(pid int) bool {
 	f := strings.Fields(string(b))
 	return len(f) > 2 && f[2] != "Z"
 }
+
+func TestIdleTimeoutStopsProcess(t *testing.T) {
+	h, _ := newHost(t, testenv.PluginDir(t, "testplugin"), func(c *host.Config) {
+		c.Plugins = map[string]host.PluginConfig{"testplugin": {Sessions: sdk.SessionPolicy{IdleTimeout: sdk.Duration(200 * time.Millisecond)}}}
+	})
+	c, err := h.Open(context.Background(), device("r1", nil), testReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := pidOf(t, c)
+	c.Close()
+	if !testenv.WaitPIDsGone(t, []int{pid}, 3*time.Second) {
+		t.Fatalf("idle process %d still running", pid)
+	}
+	if st := h.Stats(); len(st) != 1 || st[0].Processes != 0 {
+		t.Fatalf("stats after idle stop: %+v", st)
+	}
+}
+
+// TestNotImplementedWithoutRoundTrip: a capability the resolved entry does
+// not declare fails in the host, with full context, before any call.
+func TestNotImplementedWithoutRoundTrip(t *testing.T) {
+	h, _ := newHost(t, testenv.PluginDir(t, "testplugin"), nil)
+	ctx := context.Background()
+	c, err := h.Open(ctx, device("r1", nil), testReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pid := c.Plugin().PID
+	syscall.Kill(pid, syscall.SIGSTOP) // a round trip would now hang
+	defer syscall.Kill(pid, syscall.SIGCONT)
+	err = c.Invoke(ctx, "vendor.special", "frobnicate", map[string]int{"x": 1}, nil)
+	var ni *host.NotImplementedError
+	if !errors.As(err, &ni) || ni.Capability != "vendor.special" || ni.Plugin != "testplugin" || ni.Platform != "linux" || ni.DeviceID != "r1" {
+		t.Fatalf("want NotImplemented with context, got %#v", err)
+	}
+}
+
+func TestValidationListsEveryMissingField(t *testing.T) {
+	h, _ := newHost(t, testenv.PluginDir(t, "testplugin"), nil)
+	_, err := h.Open(context.Background(), host.Device{ID: "bare"}, testReq)
+	var ve *host.ValidationError
+	if !errors.As(err, &ve) || len(ve.Missing) != 4 {
+		t.Fatalf("want a Validation error listing 4 fields, got %v", err)
+	}
+	if len(testenv.PluginPIDs(t, filepath.Join(h.Registry().Dirs()[0], "testplugin", "testplugin"))) != 0 {
+		t.Fatal("validation failure launched a plugin")
+	}
+}
