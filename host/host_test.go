@@ -488,6 +488,9 @@ func TestNoSecretsInLogs(t *testing.T) {
 	if strings.Contains(out, secret) {
 		t.Fatalf("password in the log:\n%s", out)
 	}
+	if os.Getenv("NETYARD_SHOW_LOG") != "" {
+		t.Log(out)
+	}
 }
 
 func TestLargeOutputCrosses(t *testing.T) {

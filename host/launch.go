@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -73,6 +74,9 @@ func (h *Host) launch(ctx context.Context, m *sdk.Manifest) (*process, error) {
 	// (go-plugin's Kill reaches the direct child only).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 
+	// The pid is known only once go-plugin has started the process; the
+	// logger's pid field reads it when each line is written.
+	pid := &lazyPID{}
 	start := h.cfg.StartTimeout
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < start {
 		start = max(time.Until(dl), time.Millisecond)
@@ -82,7 +86,7 @@ func (h *Host) launch(ctx context.Context, m *sdk.Manifest) (*process, error) {
 		VersionedPlugins: versions,
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           h.log.Named(m.Name),
+		Logger:           h.log.Named(m.Name).With("pid", pid),
 		StartTimeout:     start,
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(h.cfg.MaxMessageSize), grpc.MaxCallSendMsgSize(h.cfg.MaxMessageSize))},
@@ -123,6 +127,7 @@ func (h *Host) launch(ctx context.Context, m *sdk.Manifest) (*process, error) {
 	}
 	if rc := client.ReattachConfig(); rc != nil {
 		p.pid = rc.Pid
+		pid.v.Store(int64(rc.Pid))
 	}
 	if err != nil {
 		p.kill()
@@ -271,3 +276,11 @@ func (p *process) stop(now bool) {
 		}
 	})
 }
+
+// lazyPID is a log field whose value is set after the logger is made.
+type lazyPID struct{ v atomic.Int64 }
+
+func (l *lazyPID) String() string { return strconv.FormatInt(l.v.Load(), 10) }
+
+// MarshalJSON writes the pid as a number in JSON logs.
+func (l *lazyPID) MarshalJSON() ([]byte, error) { return []byte(l.String()), nil }
