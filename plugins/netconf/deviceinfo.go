@@ -55,6 +55,10 @@ func (s *session) GetVersion(ctx context.Context) (sdk.DeviceInfo, error) {
 		}
 		info.Model = strings.TrimSpace(p.Machine)
 	}
+	if strings.TrimSpace(info.Raw) == "" {
+		// ietf-system advertised but empty (netconfd without its SIL).
+		info.Raw = strings.Join(c.serverCaps, "\n")
+	}
 	return info, nil
 }
 

@@ -37,7 +37,7 @@ func newHost(t testing.TB) *host.Host {
 	t.Cleanup(func() {
 		h.Close()
 		testenv.WaitNoProcesses(t, filepath.Join(dir, "netconf", "netconf"), 5*time.Second)
-		for _, pw := range []string{peers.Password} {
+		for _, pw := range []string{peers.Password, simPassword} {
 			if strings.Contains(logs.String(), pw) {
 				t.Errorf("a password appears in the host log")
 			}
@@ -66,13 +66,16 @@ func ctxT(t testing.TB) context.Context {
 }
 
 // mustOK fails the test unless the operation succeeded without rpc-errors.
-func mustOK(t testing.TB, what string, r sdk.NetconfReply, err error) sdk.NetconfReply {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
+// Use as mustOK(t, "what")(nc.Get(...)).
+func mustOK(t testing.TB, what string) func(sdk.NetconfReply, error) sdk.NetconfReply {
+	return func(r sdk.NetconfReply, err error) sdk.NetconfReply {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if !r.OK {
+			t.Fatalf("%s: rpc-errors %+v", what, r.Errors)
+		}
+		return r
 	}
-	if !r.OK {
-		t.Fatalf("%s: rpc-errors %+v", what, r.Errors)
-	}
-	return r
 }
