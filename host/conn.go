@@ -175,21 +175,21 @@ func (c *Conn) mapErr(ctx, cctx context.Context, op string, err error) error {
 	b := base{DeviceID: c.id}
 	plugin := c.entry.Plugin
 	if e, ok := sdk.FromStatus(err); ok {
-		b.Cause = errors.New(e.Message)
+		pb := base{DeviceID: c.id, pluginErr: e}
 		switch e.Kind {
 		case sdk.KindCreation:
-			return &CreationError{base: base{DeviceID: c.id}, Plugin: plugin, Reason: e.Message, Retryable: e.Retryable}
+			return &CreationError{base: pb, Plugin: plugin, Reason: e.Message, Retryable: e.Retryable}
 		case sdk.KindState:
-			return &StateError{base: base{DeviceID: c.id}, Plugin: plugin, State: stateFromMessage(e.Message), Reason: e.Message}
+			return &StateError{base: pb, Plugin: plugin, State: stateFromMessage(e.Message), Reason: e.Message}
 		case sdk.KindNotImplemented:
-			return &NotImplementedError{base: base{DeviceID: c.id}, Proxy: "plugin", Method: or(e.Details["method"], op),
+			return &NotImplementedError{base: pb, Proxy: "plugin", Method: or(e.Details["method"], op),
 				Capability: e.Details["capability"], Platform: c.dev.Platform, Plugin: plugin}
 		case sdk.KindValidation:
-			return &ValidationError{base: base{DeviceID: c.id}, Invalid: map[string]string{"device": e.Message}}
+			return &ValidationError{base: pb, Invalid: map[string]string{"device": e.Message}}
 		case sdk.KindRegistration:
-			return &RegistrationError{base: base{DeviceID: c.id}, Plugin: plugin, File: c.entry.Manifest.Path, Reason: e.Message}
+			return &RegistrationError{base: pb, Plugin: plugin, File: c.entry.Manifest.Path, Reason: e.Message}
 		default:
-			return &OperationError{base: base{DeviceID: c.id}, Plugin: plugin, Op: op, Reason: e.Message, Retryable: e.Retryable}
+			return &OperationError{base: pb, Plugin: plugin, Op: op, Reason: e.Message, Retryable: e.Retryable}
 		}
 	}
 	code := status.Code(err)

@@ -15,6 +15,10 @@ var ErrConnection = errors.New("netyard connection error")
 type base struct {
 	DeviceID string // the device the error is about ("" when none)
 	Cause    error  // the underlying error, if any
+
+	// pluginErr is the error as the plugin reported it (its kind, whether
+	// retryable, details); errors.As(err, new(*sdk.Error)) finds it.
+	pluginErr error
 }
 
 func (b base) prefix() string {
@@ -216,8 +220,13 @@ func (e *StateError) Is(t error) bool          { return t == ErrConnection }
 func (e *NotImplementedError) Is(t error) bool { return t == ErrConnection }
 func (e *OperationError) Is(t error) bool      { return t == ErrConnection }
 
-// Unwrap returns the cause.
-func (b base) Unwrap() error { return b.Cause }
+// Unwrap returns the cause, or the plugin's own error (*sdk.Error).
+func (b base) Unwrap() error {
+	if b.Cause != nil {
+		return b.Cause
+	}
+	return b.pluginErr
+}
 
 // Kind names an error for the CLI and JSON output: validation,
 // plugin_not_found, ambiguous, registration, creation, state,
