@@ -103,16 +103,21 @@ func (g *gate) Open(a *transport.Args) error {
 	return nil
 }
 
-// readChunk is what the pump asks for per read: x/crypto/ssh hands over
-// everything buffered in its channel window, so a big read drains it in one
-// call.
-const readChunk = 256 << 10
+// The pump's read buffer starts small (an idle session should cost little
+// memory: 1,000 sessions per process) and doubles, up to readChunk, while
+// reads fill it: x/crypto/ssh hands over everything buffered in its channel
+// window, so a big buffer drains a big output in few calls.
+const (
+	firstReadChunk = 8 << 10
+	readChunk      = 256 << 10
+)
 
 func (g *gate) pump(read func([]byte) (int, error)) {
 	defer close(g.pumpDone)
-	b := make([]byte, readChunk)
+	b := make([]byte, firstReadChunk)
 	for {
 		n, err := read(b)
+		grow := n == len(b) && len(b) < readChunk
 		if n > 0 {
 			chunk := cleanChunk(b[:n])
 			if g.log != nil {
@@ -122,6 +127,9 @@ func (g *gate) pump(read func([]byte) (int, error)) {
 			g.buf = append(g.buf, chunk...)
 			g.broadcastLocked()
 			g.mu.Unlock()
+		}
+		if grow {
+			b = make([]byte, 2*len(b))
 		}
 		if err != nil {
 			g.mu.Lock()
@@ -319,6 +327,9 @@ func (g *gate) takeInto(ctx context.Context, dst []byte) ([]byte, error) {
 		if len(g.buf) > 0 {
 			dst = append(dst, g.buf...)
 			g.buf = g.buf[:0]
+			if cap(g.buf) > readChunk {
+				g.buf = nil // do not keep a big output's backlog buffer for the session's life
+			}
 			g.mu.Unlock()
 			return dst, nil
 		}

@@ -264,8 +264,10 @@ func TestLinux(t *testing.T) {
 	byPassword.Password = peers.Password
 	byKey := base
 	byKey.ID, byKey.PrivateKey, byKey.Passphrase = "linux1-key", keyPEM, passphrase
+	bySystem := byPassword
+	bySystem.ID, bySystem.Options = "linux1-system", map[string]string{OptKnownHosts: sshd.KnownHosts, OptTransport: "system"}
 	hostname, _ := os.Hostname()
-	for _, dev := range []host.Device{byPassword, byKey} {
+	for _, dev := range []host.Device{byPassword, byKey, bySystem} {
 		t.Run(dev.ID, func(t *testing.T) {
 			ctx := ctxT(t, 30*time.Second)
 			conn, err := h.Open(ctx, dev, host.Request{Type: "ssh"})

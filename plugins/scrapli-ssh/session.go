@@ -313,7 +313,7 @@ func (s *session) command(ctx context.Context, cmd string, callerFailedWhen []st
 		if err := s.g.Write([]byte("\n")); err != nil {
 			return r, s.opError(ctx, cmd, "write", err)
 		}
-		if _, _, err := s.readPrompt(ctx, false); err != nil {
+		if err := s.resyncPrompt(ctx); err != nil {
 			return r, s.opError(ctx, cmd, "still waiting for the prompt after an abandoned command", err)
 		}
 		s.mu.Lock()
@@ -338,6 +338,31 @@ func (s *session) command(ctx context.Context, cmd string, callerFailedWhen []st
 	r.FailedWhen = failedWhen(r.Result, s.failedWhen, callerFailedWhen)
 	r.Failed = r.FailedWhen != ""
 	return r, nil
+}
+
+// resyncQuiet is how long the output must stay quiet after a prompt for a
+// resync to be over: the abandoned command's prompt and the prompt that
+// answers the resync's return may both come.
+const resyncQuiet = 100 * time.Millisecond
+
+// resyncPrompt reads up to a prompt that ends the output and is followed by
+// resyncQuiet of silence.
+func (s *session) resyncPrompt(ctx context.Context) error {
+	for {
+		if _, _, err := s.readPrompt(ctx, false); err != nil {
+			return err
+		}
+		qctx, cancel := context.WithTimeout(ctx, resyncQuiet)
+		b, err := s.g.takeInto(qctx, nil)
+		cancel()
+		if len(b) == 0 && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		s.g.unread(b)
+	}
 }
 
 // opError turns a failed command into an Operation error; a lost
@@ -378,7 +403,12 @@ func (s *session) readPrompt(ctx context.Context, afterEcho bool) ([]byte, int, 
 			return out, 0, err
 		}
 		if afterEcho && firstNL < 0 {
-			if firstNL = bytes.IndexByte(out, '\n'); firstNL < 0 {
+			// The echo line is the first non-empty one: a stray newline
+			// before it (a prompt left from a resync) does not count.
+			lead := len(out) - len(bytes.TrimLeft(out, "\n"))
+			if i := bytes.IndexByte(out[lead:], '\n'); i >= 0 {
+				firstNL = lead + i
+			} else {
 				continue
 			}
 		}
