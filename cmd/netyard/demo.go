@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netyard/netyard/host"
+	"github.com/netyard/netyard/inventory"
 	"github.com/netyard/netyard/sdk"
 	"github.com/netyard/netyard/sim"
 )
@@ -64,6 +66,19 @@ func runDemo(ctx context.Context, g *globals, out, stderr io.Writer) error {
 	}
 	tw.Flush()
 
+	invDir, err := os.MkdirTemp("", "netyard-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(invDir)
+	if err := s.WriteInventory(invDir); err != nil {
+		return fmt.Errorf("write the simulator's inventory: %w", err)
+	}
+	inv, err := inventory.Load(invDir)
+	if err != nil {
+		return fmt.Errorf("load the simulator's inventory: %w", err)
+	}
+
 	cfg.SkipBadPlugins = true
 	h, err := host.New(cfg)
 	if err != nil {
@@ -93,7 +108,7 @@ func runDemo(ctx context.Context, g *globals, out, stderr io.Writer) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, st := range demoJobs(ctx, h, d) {
+			for _, st := range demoJobs(ctx, h, inv, d) {
 				record(st)
 			}
 		}()
@@ -119,7 +134,7 @@ func runDemo(ctx context.Context, g *globals, out, stderr io.Writer) error {
 	tw.Flush()
 	fmt.Fprintf(out, "\n%d steps, %d failed, %s in all\n", len(steps), failed, time.Since(start).Round(time.Millisecond))
 	if failed > 0 {
-		return fmt.Errorf("%d demo steps failed", failed)
+		return failure(fmt.Errorf("%d demo steps failed", failed))
 	}
 	return nil
 }
@@ -132,18 +147,21 @@ func dash(s string) string {
 }
 
 // demoJobs runs what suits the device's services through the plugins.
-func demoJobs(ctx context.Context, h *host.Host, d *sim.Device) []demoStep {
+func demoJobs(ctx context.Context, h *host.Host, inv *inventory.Inventory, d *sim.Device) []demoStep {
 	sp := d.Spec()
 	var steps []demoStep
-	run := func(addr, typ, what string, port func(string) int, job func(*host.Conn) (string, error)) {
+	run := func(addr, typ, what string, job func(*host.Conn) (string, error)) {
 		if addr == "" {
 			return
 		}
-		dev := host.Device{ID: sp.Name, Name: sp.Name, Platform: sp.Platform, Host: "127.0.0.1", Port: port(addr),
-			Username: sp.Username, Password: sp.Password, EnableSecret: sp.EnableSecret,
-			Options: map[string]string{"known_hosts": "", "insecure": "true"}}
 		t0 := time.Now()
 		st := demoStep{device: sp.Name, what: what}
+		dev, err := inv.Device(sp.Name, typ)
+		if err != nil {
+			st.err = err
+			steps = append(steps, st)
+			return
+		}
 		st.err = h.With(ctx, dev, host.Request{Type: typ, Fallback: true}, func(c *host.Conn) error {
 			st.plugin = c.Plugin().Name
 			var err error
@@ -161,12 +179,12 @@ func demoJobs(ctx context.Context, h *host.Host, d *sim.Device) []demoStep {
 		}
 		steps = append(steps, st)
 	}
-	run(d.SSHAddr(), "ssh", "version facts", portOf, func(c *host.Conn) (string, error) {
+	run(d.SSHAddr(), "ssh", "version facts", func(c *host.Conn) (string, error) {
 		v, err := c.DeviceInfo().GetVersion(ctx)
 		return fmt.Sprintf("%s %s %s serial %s", v.Hostname, v.Model, v.SoftwareRelease, v.Serial), err
 	})
 	if sp.Platform != "juniper_junos" && strings.HasSuffix(sp.Name, "1") {
-		run(d.SSHAddr(), "ssh", "config + show run", portOf, func(c *host.Conn) (string, error) {
+		run(d.SSHAddr(), "ssh", "config + show run", func(c *host.Conn) (string, error) {
 			if _, err := c.CLIConfig().SendConfig(ctx, sdk.ConfigRequest{Lines: []string{"interface Loopback100", "description set-by-netyard-demo"}}); err != nil {
 				return "", err
 			}
@@ -180,7 +198,7 @@ func demoJobs(ctx context.Context, h *host.Host, d *sim.Device) []demoStep {
 			return "Loopback100 description in running-config", nil
 		})
 	}
-	run(d.NETCONFAddr(), "netconf", "edit-config + get-config", portOf, func(c *host.Conn) (string, error) {
+	run(d.NETCONFAddr(), "netconf", "edit-config + get-config", func(c *host.Conn) (string, error) {
 		edit := `<config><interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"><interface><name>demo0</name>` +
 			`<description>set-by-netyard-demo</description><type xmlns:ianaift="urn:ietf:params:xml:ns:yang:iana-if-type">ianaift:softwareLoopback</type></interface></interfaces></config>`
 		r, err := c.NETCONF().EditConfig(ctx, sdk.EditConfig{Target: "running", Config: edit})
@@ -206,7 +224,7 @@ func demoJobs(ctx context.Context, h *host.Host, d *sim.Device) []demoStep {
 		}
 		return fmt.Sprintf("demo0 in running (%d bytes of XML)", len(g.Data)), nil
 	})
-	run(d.HTTPAddr(), "restconf", "RESTCONF get", portOf, func(c *host.Conn) (string, error) {
+	run(d.HTTPAddr(), "restconf", "RESTCONF get", func(c *host.Conn) (string, error) {
 		r, err := c.RESTCONF().Get(ctx, "ietf-interfaces:interfaces")
 		if err != nil {
 			return "", err
@@ -217,11 +235,4 @@ func demoJobs(ctx context.Context, h *host.Host, d *sim.Device) []demoStep {
 		return fmt.Sprintf("HTTP %d, %d bytes of yang-data+json", r.Status, len(r.Body)), nil
 	})
 	return steps
-}
-
-func portOf(addr string) int {
-	i := strings.LastIndexByte(addr, ':')
-	var p int
-	fmt.Sscan(addr[i+1:], &p)
-	return p
 }

@@ -37,7 +37,7 @@ The lock file ` + host.LockFileName + ` lives beside the first plugin directory.
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usage(fmt.Errorf("%w (see %s --help)", err, c.CommandPath()))
 	})
-	cmd.AddCommand(newPluginsCmd(g), newResolveCmd(g), newSimCmd(), newDemoCmd(g))
+	cmd.AddCommand(newPluginsCmd(g), newResolveCmd(g), newSimCmd(), newDemoCmd(g), newRunCmd(g))
 	return cmd
 }
 
