@@ -1,7 +1,6 @@
 package host_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,9 +40,9 @@ func device(id string, opts map[string]string) host.Device {
 var testReq = host.Request{Type: "test", Library: "fake"}
 
 // newHost starts a host on a fresh plugin directory holding the test plugin.
-func newHost(t *testing.T, dir string, mod func(*host.Config)) (*host.Host, *syncBuffer) {
+func newHost(t *testing.T, dir string, mod func(*host.Config)) (*host.Host, *testenv.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	cfg := host.Config{
 		PluginDirs: []string{dir},
 		Logger:     hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: logs}),
@@ -64,23 +63,6 @@ func newHost(t *testing.T, dir string, mod func(*host.Config)) (*host.Host, *syn
 		}
 	})
 	return h, logs
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.String()
 }
 
 func pidOf(t *testing.T, c *host.Conn) int {

@@ -56,36 +56,20 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// syncBuffer collects the plugin's stderr, written by go-plugin's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// LogBuffer collects the plugin's stderr, written by go-plugin's goroutine.
 
 // plug is one running plugin process and its gRPC client.
 type plug struct {
 	client *plugin.Client
 	svc    pb.PluginServiceClient
-	stderr *syncBuffer // the plugin's stderr, raw
-	log    *syncBuffer // the client's log, plugin lines included
+	stderr *testenv.LogBuffer // the plugin's stderr, raw
+	log    *testenv.LogBuffer // the client's log, plugin lines included
 }
 
-func newClient(bin string, env []string) (*plugin.Client, *syncBuffer, *syncBuffer) {
+func newClient(bin string, env []string) (*plugin.Client, *testenv.LogBuffer, *testenv.LogBuffer) {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), env...)
-	stderr, log := &syncBuffer{}, &syncBuffer{}
+	stderr, log := &testenv.LogBuffer{}, &testenv.LogBuffer{}
 	c := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{sdk.ProtocolVersion: {sdk.PluginSetName: &sdk.GRPCPlugin{}}},

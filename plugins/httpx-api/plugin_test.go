@@ -40,29 +40,12 @@ var (
 	restconfReq = host.Request{Type: TypeRESTCONF, Library: Library}
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is a simulator and a host whose plugin directory holds the built plugin.
 type env struct {
 	sim  *sim.Sim
 	host *host.Host
 	ca   string // the sim's CA, as a file
-	logs *syncBuffer
+	logs *testenv.LogBuffer
 }
 
 func newEnv(t *testing.T) *env {
@@ -72,7 +55,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	dir := testenv.PluginDir(t, "httpx-api")
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	h, err := host.New(host.Config{
 		PluginDirs: []string{dir},
 		Logger:     hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: logs}),

@@ -29,7 +29,7 @@ var netconfReq = host.Request{Type: "netconf"}
 func newHost(t testing.TB) *host.Host {
 	t.Helper()
 	dir := testenv.PluginDir(t, "netconf")
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	h, err := host.New(host.Config{PluginDirs: []string{dir}, Logger: newLogger(logs)})
 	if err != nil {
 		t.Fatalf("host.New: %v", err)

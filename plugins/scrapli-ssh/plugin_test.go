@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,30 +34,13 @@ const (
 
 var sshReq = host.Request{Type: "ssh", Library: "scrapli"}
 
-type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.String()
-}
-
 // newHost starts a host whose only plugin is the built scrapli-ssh binary.
 // At the end of the test it checks that no plugin process is left and that
 // no secret reached the log.
-func newHost(t *testing.T) (*host.Host, *syncBuffer) {
+func newHost(t *testing.T) (*host.Host, *testenv.LogBuffer) {
 	t.Helper()
 	dir := testenv.PluginDir(t, pluginName)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	h, err := host.New(host.Config{
 		PluginDirs: []string{dir},
 		Logger:     hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: logs}),
