@@ -30,8 +30,9 @@ type Host struct {
 	pools  map[string]*pool
 	closed bool
 
-	stop chan struct{}
-	done chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	launches sync.WaitGroup // launches in flight
 }
 
 // New discovers the plugins of cfg. It fails when a manifest is invalid or
@@ -182,6 +183,7 @@ func (h *Host) Close() error {
 	h.mu.Unlock()
 	close(h.stop)
 	<-h.done
+	h.launches.Wait() // a launch that finishes now sees closed and kills its process
 	var wg sync.WaitGroup
 	for _, c := range procs {
 		wg.Add(1)

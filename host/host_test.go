@@ -628,3 +628,26 @@ func TestValidationListsEveryMissingField(t *testing.T) {
 		t.Fatal("validation failure launched a plugin")
 	}
 }
+
+// TestOpenHonoursContextDuringSlowStart: a caller whose deadline passes
+// while the plugin is still starting gets its error at the deadline; the
+// launch goes on for the pool, and Host.Close waits for it.
+func TestOpenHonoursContextDuringSlowStart(t *testing.T) {
+	h, _ := newHost(t, testenv.PluginDirWithMode(t, "slow-start=1500ms"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := h.Open(ctx, device("r1", nil), testReq)
+	var ce *host.CreationError
+	if !errors.As(err, &ce) || !ce.Retryable {
+		t.Fatalf("want a retryable Creation error, got %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Open returned %s after its 200ms deadline", d)
+	}
+	c, err := h.Open(context.Background(), device("r2", nil), testReq)
+	if err != nil {
+		t.Fatalf("open once started: %v", err)
+	}
+	c.Close()
+}

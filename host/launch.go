@@ -127,10 +127,15 @@ func (h *Host) launch(ctx context.Context, m *sdk.Manifest) (*process, error) {
 	}
 	if rc := client.ReattachConfig(); rc != nil {
 		p.pid = rc.Pid
-		pid.v.Store(int64(rc.Pid))
+	} else if cmd.Process != nil {
+		p.pid = cmd.Process.Pid // started, but no handshake
 	}
+	pid.v.Store(int64(p.pid))
 	if err != nil {
-		p.kill()
+		// SIGKILL the whole group first: a child of the plugin holding its
+		// stdout would otherwise survive, and client.Kill would wait for it
+		// to close stdout (go-plugin #136), blocking this launch meanwhile.
+		p.killNow()
 		return nil, h.startError(m, err, tail.String())
 	}
 	raw, err := rpcClient.Dispense(sdk.PluginSetName)

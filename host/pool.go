@@ -52,24 +52,33 @@ func (p *pool) acquire(ctx context.Context) (*process, error) {
 
 	if launch {
 		// The launch belongs to the pool, not to this caller: others may be
-		// waiting for the same process. Bound it by the start timeout only.
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.StartTimeout+5*time.Second)
-		started, err := h.launch(lctx, p.m)
-		cancel()
-		h.mu.Lock()
-		if err != nil {
-			proc.err, proc.dead, proc.deadWhy = err, true, "launch failed"
-			p.remove(proc)
-		} else {
-			proc.client, proc.rpc, proc.pid = started.client, started.rpc, started.pid
-			if h.closed {
-				proc.dead, proc.deadWhy = true, "host closed"
+		// waiting for the same process, and this caller may give up (its
+		// ctx) before it is done. Bound it by the start timeout only;
+		// Host.Close waits for it.
+		h.launches.Add(1)
+		go func() {
+			defer h.launches.Done()
+			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.StartTimeout+5*time.Second)
+			started, err := h.launch(lctx, p.m)
+			cancel()
+			h.mu.Lock()
+			if err != nil {
+				proc.err, proc.dead, proc.deadWhy = err, true, "launch failed"
 				p.remove(proc)
-				defer started.kill()
+			} else {
+				proc.client, proc.rpc, proc.pid = started.client, started.rpc, started.pid
+				if h.closed {
+					proc.dead, proc.deadWhy = true, "host closed"
+					p.remove(proc)
+				}
 			}
-		}
-		close(proc.ready)
-		h.mu.Unlock()
+			closed := h.closed
+			close(proc.ready)
+			h.mu.Unlock()
+			if err == nil && closed {
+				started.kill()
+			}
+		}()
 	}
 
 	select {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/netyard/netyard/sdk"
@@ -52,6 +53,14 @@ func (r *Registry) inspect(m *sdk.Manifest) *PluginStatus {
 	}
 	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o022 != 0 {
 		fail(m.Path, "", fmt.Sprintf("plugin directory %s is writable by group or others (mode %04o), so anyone could swap the binary: run chmod go-w %s", dir, fi.Mode().Perm(), dir), nil)
+	}
+	// The configured plugin directory holding this plugin's directory:
+	// whoever can write there can put another directory, manifest and
+	// binary in the plugin's place.
+	if root := filepath.Dir(filepath.Dir(m.Path)); slices.Contains(r.dirs, root) {
+		if fi, err := os.Stat(root); err == nil && fi.Mode().Perm()&0o022 != 0 {
+			fail(m.Path, "", fmt.Sprintf("plugin directory %s is writable by group or others (mode %04o), so anyone could replace the plugin's directory: run chmod go-w %s", root, fi.Mode().Perm(), root), nil)
+		}
 	}
 	if fi, err := os.Stat(m.Path); err == nil && fi.Mode().Perm()&0o022 != 0 {
 		fail(m.Path, "", fmt.Sprintf("manifest is writable by group or others (mode %04o): run chmod go-w %s", fi.Mode().Perm(), m.Path), nil)
