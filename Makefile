@@ -37,6 +37,7 @@ vet:
 test: build vet
 	NETYARD_TEST_BIN=$(CURDIR)/$(BIN)/plugins:$(CURDIR)/$(BIN)/testplugins \
 	  $(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory fuzz-short FUZZTIME=5s
 
 test-short: build
 	NETYARD_TEST_BIN=$(CURDIR)/$(BIN)/plugins:$(CURDIR)/$(BIN)/testplugins \

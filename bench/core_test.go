@@ -31,7 +31,9 @@ func newHost(b *testing.B, tlsMode string, policy sdk.SessionPolicy) *host.Host 
 
 // BenchmarkColdStart is launch + handshake + Describe + open + first call +
 // close with the process killed: ours (fast: per-host P-256 CA) versus
-// go-plugin's AutoMTLS versus no TLS (the floor).
+// go-plugin's AutoMTLS versus no TLS, all through the host; then the same
+// work with plain go-plugin and no netyard host (goplugin_test.go), with
+// AutoMTLS (the baseline) and without TLS (the floor).
 func BenchmarkColdStart(b *testing.B) {
 	for _, mode := range []string{"fast", "auto", "off"} {
 		b.Run("tls="+mode, func(b *testing.B) {
@@ -49,6 +51,8 @@ func BenchmarkColdStart(b *testing.B) {
 			}
 		})
 	}
+	b.Run("goplugin=auto", func(b *testing.B) { plainColdStart(b, true) })
+	b.Run("goplugin=off", func(b *testing.B) { plainColdStart(b, false) })
 }
 
 // BenchmarkWarmOpen is Open on a pooled (recycled) process; the Close that
