@@ -130,6 +130,9 @@ func (g *gate) pump(read func([]byte) (int, error)) {
 		}
 		if grow {
 			b = make([]byte, 2*len(b))
+		} else if n < firstReadChunk && len(b) > firstReadChunk {
+			// Back to idle: do not hold a large read buffer per session.
+			b = make([]byte, firstReadChunk)
 		}
 		if err != nil {
 			g.mu.Lock()
