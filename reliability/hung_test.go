@@ -3,6 +3,9 @@ package reliability
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -77,7 +80,8 @@ func TestHungPluginAmongOthers(t *testing.T) {
 		}
 		var se *host.StateError
 		if !errors.As(callErr, &se) || se.State != host.StatePluginDied {
-			t.Errorf("%s stopped: want State plugin died, got %v", victim, callErr)
+			t.Errorf("%s stopped: want State plugin died, got %v (SIGSTOPped pid %d; pools %+v; /proc state %q)",
+				victim, callErr, pid, e.h.Stats(), procState(pid))
 		}
 		if took > 300*time.Millisecond+deadlineSlack {
 			t.Errorf("%s stopped: the call returned after %v", victim, took)
@@ -102,4 +106,17 @@ func TestHungPluginAmongOthers(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 	}
+}
+
+// procState is the state letter of /proc/PID/stat (T when stopped).
+func procState(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return err.Error()
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return string(b)
+	}
+	return f[2]
 }
