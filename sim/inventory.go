@@ -44,12 +44,22 @@ func addrPort(addr string) (string, int) {
 // devices without CLI the NETCONF, HTTPS or HTTP port (in that order).
 func (d *Device) inventoryHost(caFile string) invHost {
 	s := d.spec
+	// services lets `netyard run --filter services=ssh` pick devices by
+	// what they serve (NETCONF-only and HTTP-only devices share a platform
+	// group with the CLI devices).
+	var services []string
+	for _, sv := range []struct{ name, addr string }{{"ssh", d.sshAddr}, {"netconf", d.ncAddr}, {"http", d.httpAddr}, {"https", d.httpsAddr}} {
+		if sv.addr != "" {
+			services = append(services, sv.name)
+		}
+	}
 	h := invHost{
 		Username: s.Username, Password: s.Password, Platform: s.Platform,
 		Groups: []string{s.Platform},
 		Data: map[string]any{
 			"sim_hostname": d.Hostname(), "vendor": s.Vendor, "model": s.Model,
 			"serial": s.Serial, "version": s.Version, "enable_secret": s.EnableSecret,
+			"services": services,
 		},
 		ConnectionOptions: map[string]invOptions{},
 	}

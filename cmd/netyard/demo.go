@@ -91,7 +91,7 @@ func runDemo(ctx context.Context, g *globals, out, stderr io.Writer) error {
 	}
 	fmt.Fprintf(out, "\nplugins (%s): %s\n\n", g.describeDirs(), strings.Join(names, ", "))
 	if len(names) == 0 {
-		return fmt.Errorf("no plugins found in %s: run `make build` first", g.describeDirs())
+		return failure(fmt.Errorf("no plugins found in %s: run `make build` first", g.describeDirs()))
 	}
 
 	var (

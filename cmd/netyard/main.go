@@ -1,10 +1,11 @@
-// Command netyard inspects and checks a netyard plugin installation:
-// which plugins are installed and trusted, which one serves a device, and
-// whether each binary starts and agrees with its manifest.
+// Command netyard runs actions on network devices through connection
+// plugins (run), simulates devices (sim, demo), and inspects and checks a
+// plugin installation (plugins list|lock|verify, resolve).
 //
-// Exit codes: 0 success, 1 failure (a plugin failed verification, a file
-// could not be written), 2 usage or configuration error (bad flags, a
-// request that does not resolve).
+// Exit codes: 0 success, 1 failure (a host or a demo step failed, a plugin
+// failed verification, a file could not be written), 2 usage or
+// configuration error (bad flags, an inventory or request that does not
+// resolve).
 package main
 
 import (

@@ -22,8 +22,9 @@ func newRootCmd() *cobra.Command {
 	g := &globals{}
 	cmd := &cobra.Command{
 		Use:   "netyard",
-		Short: "Inspect, lock, verify and resolve netyard connection plugins",
-		Long: `netyard manages the connection plugins of a netyard host.
+		Short: "Run actions on network devices through netyard connection plugins",
+		Long: `netyard runs actions on network devices through connection plugins (run),
+simulates devices (sim, demo) and manages the installed plugins (plugins, resolve).
 
 Plugins are found in the directories given with --plugin-dir (repeatable),
 else in $` + host.EnvPluginDir + ` (colon-separated), else in ` + host.DefaultPluginDir + `.

@@ -85,7 +85,7 @@ NETCONF rpc-errors, or an HTTP status of 400 and above.
 
 Exit codes: 0 every host succeeded, 1 any host failed or the run was interrupted,
 2 usage or configuration error.`,
-		Example: `  netyard run -i ./inventory --group cisco_iosxe --command 'show version' --command 'show ip int brief'
+		Example: `  netyard run -i ./inventory --group cisco_iosxe --filter services=ssh --command 'show version' --command 'show ip int brief'
   netyard run -i ./inventory --filter site=lon --config-file ntp.cfg --output json
   netyard run -i inventory.yaml --hosts nc1 --netconf-get-config --source running --output raw
   netyard run -i ./inventory --api 'GET /api/v1/system' --output jsonl
