@@ -2,10 +2,13 @@ package sim
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -236,18 +239,8 @@ func (d *Device) writeConfig(w io.Writer, v configView) error {
 	bw.WriteString(body.String())
 	written := len(header) + body.Len()
 	if size > written && !v.displaySet {
-		ft := p.tmpl["filler"]
-		for i := 1; written < size; i++ {
-			var fb strings.Builder
-			ft.Execute(&fb, fillerData{N: i, A: (i / 256) % 256, B: i % 256})
-			n, err := bw.WriteString(fb.String())
-			if err != nil {
-				return err
-			}
-			if fb.Len() == 0 {
-				break
-			}
-			written += n
+		if _, err := bw.Write(p.filler(size - written)); err != nil {
+			return err
 		}
 	}
 	if !v.displaySet {
@@ -466,4 +459,34 @@ func uptime(since time.Time) string {
 		return plural(days, "day") + ", " + plural(hours, "hour") + ", " + plural(mins, "minute")
 	}
 	return plural(hours, "hour") + ", " + plural(mins, "minute")
+}
+
+// fillerCache holds a platform's filler entries rendered once, so that a
+// 64 MiB running-config costs a copy, not a million template executions.
+type fillerCache struct {
+	mu   sync.Mutex
+	b    []byte
+	ends []int // end offset of each entry in b
+}
+
+// filler returns whole filler entries adding up to at least n bytes.
+func (p *Platform) filler(n int) []byte {
+	c := &p.fillers
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ft := p.tmpl["filler"]
+	for len(c.b) < n && ft != nil {
+		i := len(c.ends) + 1
+		var fb bytes.Buffer
+		if err := ft.Execute(&fb, fillerData{N: i, A: (i / 256) % 256, B: i % 256}); err != nil || fb.Len() == 0 {
+			break
+		}
+		c.b = append(c.b, fb.Bytes()...)
+		c.ends = append(c.ends, len(c.b))
+	}
+	k, _ := slices.BinarySearch(c.ends, n)
+	if k >= len(c.ends) {
+		return c.b
+	}
+	return c.b[:c.ends[k]]
 }

@@ -66,7 +66,9 @@ type Platform struct {
 	NamedBlocks []string `yaml:"named_blocks"`
 
 	tmpl map[string]*template.Template
-	cmds []*compiledCommand
+
+	fillers fillerCache
+	cmds    []*compiledCommand
 }
 
 // Mode is one CLI mode (privilege level or configuration context).
