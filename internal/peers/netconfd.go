@@ -294,24 +294,7 @@ func (n *Netconfd) startSSHD(sock string) error {
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "netyard-test", "-f", key).CombinedOutput(); err != nil {
 		return fmt.Errorf("ssh-keygen: %v: %s", err, out)
 	}
-	cfg := fmt.Sprintf(`ListenAddress 127.0.0.1:%d
-HostKey %s
-PidFile none
-AllowUsers %s
-PermitRootLogin no
-UsePAM no
-PasswordAuthentication yes
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PrintMotd no
-PrintLastLog no
-UseDNS no
-MaxStartups 200:30:400
-MaxSessions 64
-LoginGraceTime 30
-StrictModes no
-Subsystem netconf /usr/sbin/netconf-subsystem --ncxserver-sockname=%d@%s
-`, n.Port, key, User, n.Port, sock)
+	cfg := sshdConfig(n.Port, key, "none", fmt.Sprintf("Subsystem netconf /usr/sbin/netconf-subsystem --ncxserver-sockname=%d@%s\n", n.Port, sock))
 	cfgPath := filepath.Join(n.Dir, "sshd_config")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return err

@@ -89,25 +89,7 @@ func StartSSHD(tb testing.TB, opts SSHDOptions) *SSHD {
 	for name, cmd := range opts.Subsystems {
 		fmt.Fprintf(&sub, "Subsystem %s %s\n", name, cmd)
 	}
-	cfg := fmt.Sprintf(`ListenAddress 127.0.0.1:%d
-HostKey %s
-PidFile %s/sshd.pid
-AllowUsers %s
-PermitRootLogin no
-UsePAM no
-PasswordAuthentication yes
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-AuthorizedKeysFile .ssh/authorized_keys
-PrintMotd no
-PrintLastLog no
-UseDNS no
-MaxStartups 200:30:400
-MaxSessions 64
-LoginGraceTime 30
-StrictModes no
-%s%s
-`, port, key, dir, User, sub.String(), opts.ExtraConfig)
+	cfg := sshdConfig(port, key, filepath.Join(dir, "sshd.pid"), sub.String()+opts.ExtraConfig)
 	cfgPath := filepath.Join(dir, "sshd_config")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		tb.Fatal(err)
@@ -181,4 +163,28 @@ func run(tb testing.TB, name string, args ...string) {
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		tb.Fatalf("peers: %s %v: %v: %s", name, args, err, out)
 	}
+}
+
+// sshdConfig is the sshd_config of every test sshd: loopback only, the test
+// user only, password and key auth, no PAM; extra is appended.
+func sshdConfig(port int, hostKey, pidFile, extra string) string {
+	return fmt.Sprintf(`ListenAddress 127.0.0.1:%d
+HostKey %s
+PidFile %s
+AllowUsers %s
+PermitRootLogin no
+UsePAM no
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+PrintMotd no
+PrintLastLog no
+UseDNS no
+MaxStartups 200:30:400
+MaxSessions 64
+LoginGraceTime 30
+StrictModes no
+%s
+`, port, hostKey, pidFile, User, extra)
 }
