@@ -126,18 +126,7 @@ func BenchmarkScaling(b *testing.B) {
 				closeAll(conns)
 				h.Close()
 
-				shippedWall := fleet(b, devs, inFlight, func(d *sim.Device) error {
-					drv, err := openScrapligo(d)
-					if err != nil {
-						return err
-					}
-					defer drv.Close()
-					r, err := drv.SendCommand("show version")
-					if err == nil && !strings.Contains(r.Result, d.Spec().Serial) {
-						err = errors.New("wrong show version")
-					}
-					return err
-				})
+				shippedWall := fleet(b, devs, inFlight, scrapligoShowVersion)
 				live0 = liveBytes()
 				var mu sync.Mutex
 				var drivers []interface{ Close() error }
