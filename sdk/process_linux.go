@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"golang.org/x/sys/unix"
 	"os"
 	"strconv"
 	"strings"
@@ -47,4 +48,40 @@ func children(pid int) []int {
 		}
 	}
 	return out
+}
+
+// waitExit blocks until process pid exits (true) or stop is closed (false,
+// also when pidfds are not available: the caller then polls).
+func waitExit(pid int, stop <-chan struct{}) bool {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	// A pipe lets stop interrupt the poll.
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return false
+	}
+	defer unix.Close(p[0])
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-stop:
+		case <-done:
+		}
+		unix.Close(p[1])
+	}()
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(p[0]), Events: unix.POLLIN | unix.POLLHUP}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false
+		}
+		return fds[0].Revents&unix.POLLIN != 0
+	}
 }
