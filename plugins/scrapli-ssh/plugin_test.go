@@ -462,3 +462,34 @@ func TestBigOutput(t *testing.T) {
 		t.Fatalf("after the big output: %+v %v", r, err)
 	}
 }
+
+// TestEnableSecret: a wrong or missing enable secret fails the open at once
+// (no waiting for timeout_ops), says why, and never shows the secret.
+func TestEnableSecret(t *testing.T) {
+	_, devs := newSim(t, sim.DeviceSpec{Name: "en1", Platform: "cisco_iosxe"}, sim.DeviceSpec{Name: "en2", Platform: "arista_eos"})
+	h, logs := newHost(t)
+	for _, d := range devs {
+		for _, c := range []struct{ name, secret string }{{"wrong", "not-the-Enable-secret-42"}, {"missing", ""}} {
+			t.Run(d.Name()+"/"+c.name, func(t *testing.T) {
+				dev := simDevice(t, d, map[string]string{OptTimeoutOps: "20s"})
+				dev.EnableSecret = c.secret
+				start := time.Now()
+				conn, err := h.Open(ctxT(t, 30*time.Second), dev, sshReq)
+				if err == nil {
+					conn.Close()
+					t.Fatal("open with a bad enable secret succeeded")
+				}
+				if !errors.Is(err, host.ErrConnection) || host.Retryable(err) {
+					t.Fatalf("want a non-retryable netyard error, got %v", err)
+				}
+				if d := time.Since(start); d > 10*time.Second {
+					t.Fatalf("bad enable secret took %v to fail (waited for timeout_ops?)", d)
+				}
+				if c.secret != "" && (strings.Contains(err.Error(), c.secret) || strings.Contains(logs.String(), c.secret)) {
+					t.Fatal("the enable secret appears in the error or the log")
+				}
+				t.Logf("%v", err)
+			})
+		}
+	}
+}

@@ -133,9 +133,9 @@ func (s *session) systemTransport() error {
 	return nil
 }
 
-// Connect dials (standard transport), then lets scrapligo run the
-// platform's on-open (privilege, paging off), then switches to direct mode.
-// ctx ending aborts it by closing the connection.
+// Connect dials (standard transport), lets scrapligo open its channel,
+// switches to direct mode and runs the platform's on-open there (privilege,
+// paging off; see onOpen). ctx ending aborts it by closing the connection.
 func (s *session) Connect(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
@@ -165,13 +165,19 @@ func (s *session) Connect(ctx context.Context) error {
 			return err
 		}
 	}
+	// scrapligo opens the channel (and authenticates in it, system
+	// transport); the platform's on-open then runs in direct mode (onOpen),
+	// not in scrapligo's polling loops.
 	stop := context.AfterFunc(ctx, func() { _ = s.g.Close() })
+	drv.OnOpen = nil
 	err = drv.Open()
-	if !stop() || err != nil {
-		s.shutdown("connect failed")
-		return s.openError(ctx, err)
+	if err == nil {
+		err = s.enterDirect(ctx)
 	}
-	if err := s.enterDirect(ctx); err != nil {
+	if err == nil {
+		err = s.onOpen(ctx, p.NetworkOnOpen)
+	}
+	if !stop() || err != nil {
 		s.shutdown("connect failed")
 		return s.openError(ctx, err)
 	}
@@ -394,13 +400,19 @@ const (
 // follow the first line (the echo of the command just sent), so a prompt
 // echoed in a command line is not taken for the device's.
 func (s *session) readPrompt(ctx context.Context, afterEcho bool) ([]byte, int, error) {
+	out, at, _, err := s.readUntil(ctx, afterEcho, []*regexp.Regexp{s.prompt})
+	return out, at, err
+}
+
+// readUntil is readPrompt for any of res; it also returns which matched.
+func (s *session) readUntil(ctx context.Context, afterEcho bool, res []*regexp.Regexp) ([]byte, int, int, error) {
 	var out []byte
 	var err error
 	firstNL := -1
 	for {
 		out, err = s.g.takeInto(ctx, out)
 		if err != nil {
-			return out, 0, err
+			return out, 0, 0, err
 		}
 		if afterEcho && firstNL < 0 {
 			// The echo line is the first non-empty one: a stray newline
@@ -412,16 +424,18 @@ func (s *session) readPrompt(ctx context.Context, afterEcho bool) ([]byte, int, 
 				continue
 			}
 		}
-		if at := s.findPrompt(out, firstNL+1); at >= 0 {
-			return out, at, nil
+		for i, re := range res {
+			if at := findPrompt(re, out, firstNL+1); at >= 0 {
+				return out, at, i, nil
+			}
 		}
 	}
 }
 
-// findPrompt returns where a prompt ending the output starts, or -1. Only the
+// findPrompt returns where a prompt (a match of re) ending the output starts, or -1. Only the
 // tail is searched, and only when the output does not end a line: a 64 MiB
 // output costs one short regex match per chunk that ends mid-line.
-func (s *session) findPrompt(out []byte, from int) int {
+func findPrompt(re *regexp.Regexp, out []byte, from int) int {
 	n := len(out)
 	if n == 0 || out[n-1] == '\n' || n-bytes.LastIndexByte(out, '\n')-1 > maxPromptLine {
 		return -1
@@ -433,7 +447,7 @@ func (s *session) findPrompt(out []byte, from int) int {
 			tail, start = tail[i+1:], start+i+1
 		}
 	}
-	locs := s.prompt.FindAllIndex(tail, -1)
+	locs := re.FindAllIndex(tail, -1)
 	if len(locs) == 0 {
 		return -1
 	}
