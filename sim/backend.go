@@ -13,10 +13,6 @@ import (
 	"github.com/netyard/netyard/sim/restconf"
 )
 
-// initBackend prepares the NETCONF/RESTCONF datastore; it is created on first use
-// (Store, a NETCONF session or a RESTCONF request) so CLI-only devices stay small.
-func (d *Device) initBackend() {}
-
 // Store returns the device's NETCONF/RESTCONF datastore (ietf-interfaces and
 // ietf-system content, system hostname = the device hostname), creating it on first use.
 func (d *Device) Store() *datastore.Store {

@@ -150,7 +150,6 @@ func (s *Sim) Add(ctx context.Context, spec DeviceSpec) (*Device, error) {
 	}
 	d.initConfig()
 	d.initInterfaces()
-	d.initBackend()
 
 	if err := s.start(d); err != nil {
 		d.stop()
