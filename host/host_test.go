@@ -345,9 +345,7 @@ func TestStoppedProcessReplaced(t *testing.T) {
 	}
 	defer c.Close()
 	pid := c.Plugin().PID
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	testenv.Stop(t, pid)
 	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -608,7 +606,7 @@ func TestNotImplementedWithoutRoundTrip(t *testing.T) {
 	}
 	defer c.Close()
 	pid := c.Plugin().PID
-	syscall.Kill(pid, syscall.SIGSTOP) // a round trip would now hang
+	testenv.Stop(t, pid) // a round trip would now hang
 	defer syscall.Kill(pid, syscall.SIGCONT)
 	err = c.Invoke(ctx, "vendor.special", "frobnicate", map[string]int{"x": 1}, nil)
 	var ni *host.NotImplementedError

@@ -40,9 +40,7 @@ func TestHungPluginAmongOthers(t *testing.T) {
 	}
 	for _, victim := range plugins {
 		pid := conns[victim].Plugin().PID
-		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-			t.Fatal(err)
-		}
+		testenv.Stop(t, pid)
 		// The other plugins answer throughout.
 		stop := make(chan struct{})
 		others := make(chan error, 1)

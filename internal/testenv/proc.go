@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -117,4 +118,41 @@ func OpenFDs(tb testing.TB) int {
 		tb.Skipf("testenv: no /proc/self/fd: %v", err)
 	}
 	return len(ents) - 1 // the descriptor ReadDir itself used
+}
+
+// Stop sends SIGSTOP to pid and waits until every thread of the process is
+// stopped (state T in /proc), so that a test's next call cannot be served by
+// a thread that has not yet taken the signal.
+func Stop(tb testing.TB, pid int) {
+	tb.Helper()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		tb.Fatalf("testenv: SIGSTOP %d: %v", pid, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if allThreadsStopped(pid) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	tb.Fatalf("testenv: process %d not stopped 5s after SIGSTOP", pid)
+}
+
+func allThreadsStopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, t.Name()))
+		if err != nil {
+			return false
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 || i+2 >= len(s) || s[i+2] != 'T' {
+			return false
+		}
+	}
+	return true
 }
