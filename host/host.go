@@ -32,7 +32,7 @@ type Host struct {
 
 	stop     chan struct{}
 	done     chan struct{}
-	launches sync.WaitGroup // launches in flight
+	launches sync.WaitGroup // launches and kills in flight
 }
 
 // New discovers the plugins of cfg. It fails when a manifest is invalid or

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"syscall"
 	"time"
 
 	"github.com/netyard/netyard/sdk"
@@ -45,6 +46,7 @@ func (p *pool) acquire(ctx context.Context) (*process, error) {
 	if launch {
 		proc = &process{plugin: p.m.Name, ready: make(chan struct{})}
 		p.procs = append(p.procs, proc)
+		h.launches.Add(1) // under h.mu: Host.Close, which sets closed under it, waits for this launch
 	}
 	proc.sessions++
 	proc.assigned++
@@ -55,7 +57,6 @@ func (p *pool) acquire(ctx context.Context) (*process, error) {
 		// waiting for the same process, and this caller may give up (its
 		// ctx) before it is done. Bound it by the start timeout only;
 		// Host.Close waits for it.
-		h.launches.Add(1)
 		go func() {
 			defer h.launches.Done()
 			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.StartTimeout+5*time.Second)
@@ -131,12 +132,26 @@ func (p *pool) markDead(proc *process, why string) {
 	if !already {
 		proc.dead, proc.deadWhy = true, why
 		p.remove(proc)
+		// Counted while h.mu is held, so Host.Close (which marks every
+		// process dead under h.mu first) either waits for it or kills the
+		// process itself.
+		h.launches.Add(1)
 	}
 	h.mu.Unlock()
-	if !already {
-		h.log.Warn("plugin process taken out of service", "plugin", p.m.Name, "pid", proc.pid, "reason", why)
+	if already {
+		return // whoever marked it dead kills it
 	}
-	proc.killNow()
+	h.log.Warn("plugin process taken out of service", "plugin", p.m.Name, "pid", proc.pid, "reason", why)
+	// SIGKILL now, so the process stops serving at once; go-plugin's
+	// clean-up (waiting for the exit, closing pipes) does not hold up the
+	// caller. Host.Close waits for it.
+	if proc.pid > 0 {
+		_ = syscall.Kill(-proc.pid, syscall.SIGKILL)
+	}
+	go func() {
+		defer h.launches.Done()
+		proc.killNow()
+	}()
 }
 
 func (p *pool) isDead(proc *process) (bool, string) {

@@ -33,10 +33,10 @@ type chaosConfig struct {
 
 // Slack over a call's deadline: when a call reaches its deadline the host
 // asks the plugin process for a health answer (1 s deadline, host/conn.go)
-// before it decides between "slow device" and "hung plugin", and a hung
-// process is then killed. So a call may return up to about a second after
-// its deadline; anything beyond this is a hang.
-const deadlineSlack = 1500 * time.Millisecond
+// before it decides between "slow device" and "hung plugin". So a call may
+// return about a second after its deadline, more on a loaded 2-core
+// machine; this bound only tells a late answer from a hang.
+const deadlineSlack = 3 * time.Second
 
 // TestChaos: open/call/close cycles across the three plugins against the
 // simulator while a chaos loop SIGKILLs random plugin processes and the
