@@ -466,7 +466,9 @@ func findPrompt(re *regexp.Regexp, out []byte, from int) int {
 // scrapligo returns it (prompt stripped, surrounding newlines trimmed).
 func (s *session) result(out []byte, promptAt int, cmd string) string {
 	prompt := strings.TrimSpace(string(out[promptAt:]))
-	body := out[:promptAt]
+	// The echo is the first non-empty line, as in readUntil: a stray newline
+	// (a prompt redrawn after a resync or by a shell) may come before it.
+	body := bytes.TrimLeft(out[:promptAt], "\n")
 	if nl := bytes.IndexByte(body, '\n'); nl >= 0 {
 		if echoed(body[:nl], cmd) {
 			body = body[nl+1:]
