@@ -65,6 +65,16 @@ func newHost(t *testing.T, dir string, mod func(*host.Config)) (*host.Host, *tes
 	return h, logs
 }
 
+// mustOpen opens a test connection to the device id, with options opts.
+func mustOpen(t *testing.T, h *host.Host, id string, opts map[string]string) *host.Conn {
+	t.Helper()
+	c, err := h.Open(context.Background(), device(id, opts), testReq)
+	if err != nil {
+		t.Fatalf("open %s: %v", id, err)
+	}
+	return c
+}
+
 func pidOf(t *testing.T, c *host.Conn) int {
 	t.Helper()
 	var out struct {
@@ -82,10 +92,7 @@ func pidOf(t *testing.T, c *host.Conn) int {
 func TestOpenCallClose(t *testing.T) {
 	h, _ := newHost(t, testenv.PluginDir(t, "testplugin"), nil)
 	ctx := context.Background()
-	c, err := h.Open(ctx, device("r1", nil), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustOpen(t, h, "r1", nil)
 	r, err := c.CLI().SendCommand(ctx, "show version")
 	if err != nil {
 		t.Fatal(err)
@@ -159,13 +166,9 @@ func TestDeferredConnect(t *testing.T) {
 
 func TestRecycleReusesProcess(t *testing.T) {
 	h, _ := newHost(t, testenv.PluginDir(t, "testplugin"), nil)
-	ctx := context.Background()
 	var pids []int
 	for i := 0; i < 3; i++ {
-		c, err := h.Open(ctx, device("r1", nil), testReq)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := mustOpen(t, h, "r1", nil)
 		pids = append(pids, pidOf(t, c))
 		c.Close()
 	}
@@ -178,20 +181,13 @@ func TestOnCloseKill(t *testing.T) {
 	h, _ := newHost(t, testenv.PluginDir(t, "testplugin"), func(c *host.Config) {
 		c.Plugins = map[string]host.PluginConfig{"testplugin": {Sessions: sdk.SessionPolicy{OnClose: "kill"}}}
 	})
-	ctx := context.Background()
-	c, err := h.Open(ctx, device("r1", nil), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustOpen(t, h, "r1", nil)
 	p1 := pidOf(t, c)
 	c.Close()
 	if processAlive(p1) {
 		t.Fatalf("process %d still alive after close with on_close kill", p1)
 	}
-	c, err = h.Open(ctx, device("r1", nil), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c = mustOpen(t, h, "r1", nil)
 	defer c.Close()
 	if p2 := pidOf(t, c); p2 == p1 {
 		t.Fatalf("on_close kill reused pid %d", p1)
@@ -202,13 +198,9 @@ func TestMaxUsesRecycles(t *testing.T) {
 	h, _ := newHost(t, testenv.PluginDir(t, "testplugin"), func(c *host.Config) {
 		c.Plugins = map[string]host.PluginConfig{"testplugin": {Sessions: sdk.SessionPolicy{MaxUses: 2}}}
 	})
-	ctx := context.Background()
 	var pids []int
 	for i := 0; i < 4; i++ {
-		c, err := h.Open(ctx, device("r1", nil), testReq)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := mustOpen(t, h, "r1", nil)
 		pids = append(pids, pidOf(t, c))
 		c.Close()
 	}
@@ -261,13 +253,10 @@ func TestCrashMidCall(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := h.Open(ctx, device("crasher", map[string]string{"fault": "crash-on-call"}), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustOpen(t, h, "crasher", map[string]string{"fault": "crash-on-call"})
 	defer c.Close()
 	start := time.Now()
-	_, err = c.CLI().SendCommand(ctx, "show version")
+	_, err := c.CLI().SendCommand(ctx, "show version")
 	var se *host.StateError
 	if !errors.As(err, &se) || se.State != host.StatePluginDied {
 		t.Fatalf("crash mid-call: want State plugin died, got %v", err)
@@ -293,21 +282,15 @@ func TestHungPluginKilledAtDeadline(t *testing.T) {
 		c.Plugins = map[string]host.PluginConfig{"testplugin": {Sessions: sdk.SessionPolicy{PerProcess: 1}}}
 	})
 	ctx := context.Background()
-	other, err := h.Open(ctx, device("other", nil), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := mustOpen(t, h, "other", nil)
 	defer other.Close()
-	c, err := h.Open(ctx, device("hung", map[string]string{"fault": "hang-on-call"}), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustOpen(t, h, "hung", map[string]string{"fault": "hang-on-call"})
 	defer c.Close()
 	hungPID := c.Plugin().PID
 	cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = c.CLI().SendCommand(cctx, "show version")
+	_, err := c.CLI().SendCommand(cctx, "show version")
 	if err == nil {
 		t.Fatal("hung call returned no error")
 	}
@@ -334,22 +317,16 @@ func TestStoppedProcessReplaced(t *testing.T) {
 		c.Plugins = map[string]host.PluginConfig{"testplugin": {Sessions: sdk.SessionPolicy{PerProcess: 1}}}
 	})
 	ctx := context.Background()
-	other, err := h.Open(ctx, device("other", nil), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := mustOpen(t, h, "other", nil)
 	defer other.Close()
-	c, err := h.Open(ctx, device("victim", nil), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustOpen(t, h, "victim", nil)
 	defer c.Close()
 	pid := c.Plugin().PID
 	testenv.Stop(t, pid)
 	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = c.CLI().SendCommand(cctx, "show version")
+	_, err := c.CLI().SendCommand(cctx, "show version")
 	var se *host.StateError
 	if !errors.As(err, &se) || se.State != host.StatePluginDied {
 		t.Fatalf("stopped plugin: want State plugin died, got %v", err)
@@ -452,10 +429,7 @@ func TestAuthFailureIsCreation(t *testing.T) {
 func TestNoSecretsInLogs(t *testing.T) {
 	h, logs := newHost(t, testenv.PluginDir(t, "testplugin"), nil)
 	ctx := context.Background()
-	c, err := h.Open(ctx, device("r1", nil), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustOpen(t, h, "r1", nil)
 	if _, err := c.CLI().SendCommand(ctx, "echo-secret"); err != nil {
 		t.Fatal(err)
 	}
@@ -476,10 +450,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 func TestLargeOutputCrosses(t *testing.T) {
 	h, _ := newHost(t, testenv.PluginDir(t, "testplugin"), nil)
 	ctx := context.Background()
-	c, err := h.Open(ctx, device("r1", nil), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustOpen(t, h, "r1", nil)
 	defer c.Close()
 	r, err := c.CLI().SendCommand(ctx, "big 67108864")
 	if err != nil {
@@ -499,10 +470,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 	}
 	ctx := context.Background()
 	for i := 0; i < 5; i++ {
-		c, err := h.Open(ctx, device(fmt.Sprint("r", i), nil), testReq)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := mustOpen(t, h, fmt.Sprint("r", i), nil)
 		if i%2 == 0 {
 			c.Close()
 		}
@@ -581,10 +549,7 @@ func TestIdleTimeoutStopsProcess(t *testing.T) {
 	h, _ := newHost(t, testenv.PluginDir(t, "testplugin"), func(c *host.Config) {
 		c.Plugins = map[string]host.PluginConfig{"testplugin": {Sessions: sdk.SessionPolicy{IdleTimeout: sdk.Duration(200 * time.Millisecond)}}}
 	})
-	c, err := h.Open(context.Background(), device("r1", nil), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustOpen(t, h, "r1", nil)
 	pid := pidOf(t, c)
 	c.Close()
 	if !testenv.WaitPIDsGone(t, []int{pid}, 3*time.Second) {
@@ -600,15 +565,12 @@ func TestIdleTimeoutStopsProcess(t *testing.T) {
 func TestNotImplementedWithoutRoundTrip(t *testing.T) {
 	h, _ := newHost(t, testenv.PluginDir(t, "testplugin"), nil)
 	ctx := context.Background()
-	c, err := h.Open(ctx, device("r1", nil), testReq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustOpen(t, h, "r1", nil)
 	defer c.Close()
 	pid := c.Plugin().PID
 	testenv.Stop(t, pid) // a round trip would now hang
 	defer syscall.Kill(pid, syscall.SIGCONT)
-	err = c.Invoke(ctx, "vendor.special", "frobnicate", map[string]int{"x": 1}, nil)
+	err := c.Invoke(ctx, "vendor.special", "frobnicate", map[string]int{"x": 1}, nil)
 	var ni *host.NotImplementedError
 	if !errors.As(err, &ni) || ni.Capability != "vendor.special" || ni.Plugin != "testplugin" || ni.Platform != "linux" || ni.DeviceID != "r1" {
 		t.Fatalf("want NotImplemented with context, got %#v", err)
