@@ -11,6 +11,7 @@ package datastore
 import (
 	"encoding/xml"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -221,29 +222,17 @@ func (s *Store) editLocked(target Datastore, config []*Node, opts EditOptions) e
 	if err := s.checkWritable(target, opts.Session); err != nil {
 		return err
 	}
-	defOp := opts.DefaultOperation
-	switch defOp {
-	case "":
-		defOp = OpMerge
-	case OpMerge, OpReplace, OpNone:
-	default:
-		return protocolErr(TagInvalidValue, "invalid default-operation "+defOp, Info{"bad-element", "default-operation"})
+	defOp, err := option("default-operation", opts.DefaultOperation, OpMerge, OpMerge, OpReplace, OpNone)
+	if err != nil {
+		return err
 	}
-	testOpt := opts.TestOption
-	switch testOpt {
-	case "":
-		testOpt = TestThenSet
-	case TestThenSet, Set, TestOnly:
-	default:
-		return protocolErr(TagInvalidValue, "invalid test-option "+testOpt, Info{"bad-element", "test-option"})
+	testOpt, err := option("test-option", opts.TestOption, TestThenSet, TestThenSet, Set, TestOnly)
+	if err != nil {
+		return err
 	}
-	errOpt := opts.ErrorOption
-	switch errOpt {
-	case "":
-		errOpt = StopOnError
-	case StopOnError, ContinueOnError, RollbackOnError:
-	default:
-		return protocolErr(TagInvalidValue, "invalid error-option "+errOpt, Info{"bad-element", "error-option"})
+	errOpt, err := option("error-option", opts.ErrorOption, StopOnError, StopOnError, ContinueOnError, RollbackOnError)
+	if err != nil {
+		return err
 	}
 	work := s.roots[target].Clone()
 	if defOp == OpReplace {
@@ -518,4 +507,16 @@ func (s *Store) rollbackLocked() {
 	s.pending = nil
 	s.setRoot(Running, p.backup)
 	s.roots[Candidate] = p.backup.Clone()
+}
+
+// option checks an edit-config parameter: empty means def, anything outside
+// allowed is an invalid-value rpc-error naming the parameter.
+func option[T ~string](name string, v, def T, allowed ...T) (T, error) {
+	if v == "" {
+		return def, nil
+	}
+	if !slices.Contains(allowed, v) {
+		return "", protocolErr(TagInvalidValue, "invalid "+name+" "+string(v), Info{"bad-element", name})
+	}
+	return v, nil
 }
